@@ -1,0 +1,115 @@
+import { percentileSorted } from '../percentile.ts';
+
+/**
+ * A bounded FIFO of samples (optionally time-stamped) that also keeps its values in ascending order,
+ * so a percentile costs O(1) and an update O(log n + shift). Everything lives in typed arrays handed in
+ * by the caller, so the same window can sit in a SharedArrayBuffer seen by every worker thread.
+ *
+ * meta (Int32Array, 4 slots): [head, count, nanCount, unused]. NaN never enters ordered storage: it is
+ * counted instead, and any NaN in the window makes the percentile NaN, as numpy's does.
+ */
+export class SortedWindow {
+  readonly capacity: number;
+  private readonly meta: Int32Array;
+  private readonly values: Float64Array;
+  private readonly times: Float64Array | null;
+  private readonly sorted: Float64Array;
+
+  constructor(meta: Int32Array, values: Float64Array, sorted: Float64Array, times: Float64Array | null) {
+    this.capacity = values.length;
+    this.meta = meta;
+    this.values = values;
+    this.sorted = sorted;
+    this.times = times;
+  }
+
+  static words(capacity: number, timed: boolean): number {
+    return capacity * (timed ? 3 : 2);
+  }
+
+  get count(): number {
+    return this.meta[1];
+  }
+
+  /** Number of finite values in ordered storage. */
+  private get orderedCount(): number {
+    return this.meta[1] - this.meta[2];
+  }
+
+  clear(): void {
+    this.meta[0] = 0;
+    this.meta[1] = 0;
+    this.meta[2] = 0;
+  }
+
+  /** Appends a sample; when full, the oldest one is dropped first. */
+  push(value: number, time = 0): void {
+    if (this.meta[1] === this.capacity) this.dropOldest();
+    const cap = this.capacity;
+    const tail = (this.meta[0] + this.meta[1]) % cap;
+    this.values[tail] = value;
+    if (this.times !== null) this.times[tail] = time;
+    this.meta[1]++;
+    if (value !== value) {
+      this.meta[2]++;
+      return;
+    }
+    const n = this.orderedCount - 1;
+    const at = upperBound(this.sorted, n, value);
+    this.sorted.copyWithin(at + 1, at, n);
+    this.sorted[at] = value;
+  }
+
+  /** Drops every sample whose time is strictly below `cutoff` (a sample exactly at the cutoff stays). */
+  dropOlderThan(cutoff: number): void {
+    const times = this.times;
+    if (times === null) return;
+    while (this.meta[1] > 0 && times[this.meta[0]] < cutoff) this.dropOldest();
+  }
+
+  /** Time of the oldest sample, or NaN when empty. */
+  oldestTime(): number {
+    return this.meta[1] > 0 && this.times !== null ? this.times[this.meta[0]] : NaN;
+  }
+
+  percentile(q: number): number {
+    if (this.meta[2] > 0) return NaN;
+    return percentileSorted(this.sorted, this.orderedCount, q);
+  }
+
+  private dropOldest(): void {
+    const head = this.meta[0];
+    const value = this.values[head];
+    this.meta[0] = (head + 1) % this.capacity;
+    this.meta[1]--;
+    if (value !== value) {
+      this.meta[2]--;
+      return;
+    }
+    const n = this.orderedCount + 1;
+    const at = lowerBound(this.sorted, n, value);
+    this.sorted.copyWithin(at, at + 1, n);
+  }
+}
+
+function lowerBound(a: Float64Array, n: number, x: number): number {
+  let lo = 0;
+  let hi = n;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (a[mid] < x) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+function upperBound(a: Float64Array, n: number, x: number): number {
+  let lo = 0;
+  let hi = n;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (a[mid] <= x) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
