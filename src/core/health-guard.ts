@@ -70,6 +70,7 @@ export function opsReset(state: GateState, clearSamples: boolean): void {
 
 export function setArmed(state: GateState, armed: boolean): void {
   state.ctl[Ctl.Armed] = armed ? 1 : 0;
+  state.ctl[Ctl.LastEscalation] = 0; // an arm/disarm is a state change: the next block is journaled
 }
 
 export function guardSnapshot(state: GateState, cfg: HealthGuardConfig): GuardSnapshot {

@@ -104,8 +104,10 @@ export function decide(
     reasons.push(reason);
     // D-9: AURORA.ESCALATION when the enforced state changes, not on every blocked request
     const code = ESCALATION_CODE[verdict];
-    if (state.ctl[Ctl.LastEscalation] !== code) {
+    const until = state.ctl[Ctl.CooloffUntil];
+    if (state.ctl[Ctl.LastEscalation] !== code || (verdict === 'cooloff' && state.ctl[Ctl.LastEscalationUntil] !== until)) {
       state.ctl[Ctl.LastEscalation] = code;
+      state.ctl[Ctl.LastEscalationUntil] = until;
       events.push({ code: 'AURORA.ESCALATION', details: { state: guardSnapshot(state, cfg.health) } });
     }
   } else if (verdict === 'ok') {

@@ -10,10 +10,11 @@ const validator = compileValidator<PretradeCheckRequest>(PretradeCheckRequest);
 
 /** Serialises the critical section; a no-op for single-threaded use. */
 export interface StateLock {
-  run<T>(fn: () => T): T;
+  acquire(): void;
+  release(): void;
 }
 
-export const NO_LOCK: StateLock = { run: (fn) => fn() };
+export const NO_LOCK: StateLock = { acquire() {}, release() {} };
 
 export interface Clock {
   /** wall clock, epoch seconds (sub-millisecond precision) */
@@ -53,7 +54,13 @@ const num = (x: number) => (Number.isFinite(x) ? String(x) : 'null');
 export function checkParsed(body: unknown, cfg: CoreConfig, state: GateState, lock: StateLock, clock: Clock): Checked | Failure {
   if (!validator.check(body)) return invalidRequest(validator.errors(body));
   const input = toDecisionInput(body, cfg.defaultMode);
-  const decision = lock.run(() => decide(state, cfg, input, clock.wallSec(), clock.monoMs));
+  let decision: Decision;
+  lock.acquire();
+  try {
+    decision = decide(state, cfg, input, clock.wallSec(), clock.monoMs);
+  } finally {
+    lock.release();
+  }
   return { input, decision, json: encodeResponse(decision, JSON.stringify(decision.observability)) };
 }
 

@@ -1,6 +1,9 @@
 import type { TSchema } from 'typebox';
 import { Compile } from 'typebox/compile';
 
+/** Error lists are capped so a 10 000-element array of bad values cannot produce a megabyte reply. */
+const MAX_REPORTED = 20;
+
 /** One offending field: a dotted path (`market.latency_ms`, `market.trap_add_deltas.1`) and why. */
 export interface FieldError {
   path: string;
@@ -35,7 +38,9 @@ export function compileValidator<T>(schema: TSchema): Validator<T> {
         const description = describe(schema, e.schemaPath);
         byPath.set(base || '(body)', description ? `must be ${description}` : e.message);
       }
-      return [...byPath].map(([path, message]) => ({ path, message }));
+      const all = [...byPath].map(([path, message]) => ({ path, message }));
+      if (all.length <= MAX_REPORTED) return all;
+      return [...all.slice(0, MAX_REPORTED), { path: '...', message: `and ${all.length - MAX_REPORTED} more fields` }];
     },
   };
 }

@@ -1,6 +1,7 @@
 import { SortedWindow } from './sorted-window.ts';
 import { OutcomeWindow } from './outcome-window.ts';
 import { SymbolTable } from './symbol-table.ts';
+import { RecentKeys } from './recent-keys.ts';
 
 /**
  * Every piece of mutable decision state, laid out in one buffer with fixed offsets, so the same bytes
@@ -26,6 +27,10 @@ export const Ctl = {
   GovHaltCause: 11,
   Initialised: 12,
   LastServiceUnhealthyEvent: 13,
+  /** last journal timestamp handed out, epoch µs (ts_ns = µs·1000, unique and increasing) */
+  LastTsUs: 14,
+  /** cooloff_until when the last escalation was journaled (a new cool-off is a new state) */
+  LastEscalationUntil: 15,
   Size: 16,
 } as const;
 
@@ -36,6 +41,7 @@ export interface StateSizes {
   outcomeSlots: number;
   symbolSlots: number;
   symbolMaxEntries: number;
+  recentSuccessKeys: number;
 }
 
 export const DEFAULT_SIZES: StateSizes = {
@@ -45,6 +51,7 @@ export const DEFAULT_SIZES: StateSizes = {
   outcomeSlots: 4096,
   symbolSlots: 16384,
   symbolMaxEntries: 10_000,
+  recentSuccessKeys: 16_384,
 };
 
 interface Layout {
@@ -76,11 +83,12 @@ function layout(s: StateSizes): Layout {
   f('trapCancelSorted', s.trapHistory);
   f('outcomeTimes', s.outcomeSlots);
   f('symbols', SymbolTable.words(s.symbolSlots));
+  f('recentKeys', s.recentSuccessKeys);
   const i = (name: string, words: number) => {
     i32[name] = [off, words];
     off += words * 4;
   };
-  for (const name of ['latMeta', 'warnMeta', 'trapRawMeta', 'trapCancelMeta', 'outcomeMeta', 'symbolMeta']) i(name, 4);
+  for (const name of ['latMeta', 'warnMeta', 'trapRawMeta', 'trapCancelMeta', 'outcomeMeta', 'symbolMeta', 'recentMeta']) i(name, 4);
   u8.outcomeFailed = [off, s.outcomeSlots];
   off += s.outcomeSlots;
   return { bytes: Math.ceil(off / 8) * 8, f64, i32, u8 };
@@ -102,6 +110,7 @@ export class GateState {
   readonly trapCancel: SortedWindow;
   readonly outcomes: OutcomeWindow;
   readonly symbols: SymbolTable;
+  readonly recentSuccess: RecentKeys;
 
   /** Views over an existing buffer (e.g. a SharedArrayBuffer received by a worker). */
   constructor(buffer: ArrayBuffer | SharedArrayBuffer, sizes: StateSizes) {
@@ -118,6 +127,7 @@ export class GateState {
     this.trapCancel = new SortedWindow(I('trapCancelMeta'), F('trapCancel'), F('trapCancelSorted'), null);
     this.outcomes = new OutcomeWindow(I('outcomeMeta'), F('outcomeTimes'), new Uint8Array(buffer, l.u8.outcomeFailed[0], l.u8.outcomeFailed[1]));
     this.symbols = new SymbolTable(I('symbolMeta'), F('symbols'), sizes.symbolMaxEntries);
+    this.recentSuccess = new RecentKeys(I('recentMeta'), F('recentKeys'));
   }
 
   static byteLength(sizes: StateSizes): number {
@@ -155,6 +165,17 @@ export class GateState {
     this.ctl[Ctl.RiskDdDayPct] = r.ddDayPct;
     this.ctl[Ctl.RiskMaxConcurrent] = r.maxConcurrent;
     this.ctl[Ctl.RiskSizeScale] = r.sizeScale;
+  }
+
+  /**
+   * Reserves `count` unique, increasing journal timestamps at or after `nowSec`; returns the first in
+   * epoch microseconds (record i gets first + i). Taken under the lock, so timestamps follow the order
+   * in which decisions were applied.
+   */
+  reserveTsUs(nowSec: number, count: number): number {
+    const first = Math.max(Math.floor(nowSec * 1e6), this.ctl[Ctl.LastTsUs] + 1);
+    this.ctl[Ctl.LastTsUs] = first + count - 1;
+    return first;
   }
 
   /**

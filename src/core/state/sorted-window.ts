@@ -42,10 +42,22 @@ export class SortedWindow {
     this.meta[2] = 0;
   }
 
-  /** Appends a sample; when full, the oldest one is dropped first. */
+  /** Appends a sample; when full, the oldest one is dropped first (one combined shift). */
   push(value: number, time = 0): void {
-    if (this.meta[1] === this.capacity) this.dropOldest();
     const cap = this.capacity;
+    if (this.meta[1] === cap) {
+      const head = this.meta[0];
+      const old = this.values[head];
+      if (old === old && value === value) {
+        // replace in place: shift only the span between the old value's rank and the new one's
+        this.meta[0] = (head + 1) % cap;
+        this.values[head] = value;
+        if (this.times !== null) this.times[head] = time;
+        this.replaceSorted(old, value);
+        return;
+      }
+      this.dropOldest();
+    }
     const tail = (this.meta[0] + this.meta[1]) % cap;
     this.values[tail] = value;
     if (this.times !== null) this.times[tail] = time;
@@ -60,11 +72,54 @@ export class SortedWindow {
     this.sorted[at] = value;
   }
 
-  /** Drops every sample whose time is strictly below `cutoff` (a sample exactly at the cutoff stays). */
+  private replaceSorted(old: number, value: number): void {
+    const a = this.sorted;
+    const n = this.orderedCount;
+    const i = lowerBound(a, n, old);
+    if (value >= old) {
+      // remove at i, insert at the last position whose predecessor <= value
+      const j = upperBound(a, n, value) - 1;
+      a.copyWithin(i, i + 1, j + 1);
+      a[j] = value;
+    } else {
+      const j = upperBound(a, n, value);
+      a.copyWithin(j + 1, j, i);
+      a[j] = value;
+    }
+  }
+
+  /**
+   * Drops every sample whose time is strictly below `cutoff` (a sample exactly at the cutoff stays).
+   * Many expiries at once (after an idle spell) rebuild the order in one sort instead of one shift each.
+   */
   dropOlderThan(cutoff: number): void {
     const times = this.times;
     if (times === null) return;
-    while (this.meta[1] > 0 && times[this.meta[0]] < cutoff) this.dropOldest();
+    const cap = this.capacity;
+    let k = 0;
+    while (k < this.meta[1] && times[(this.meta[0] + k) % cap] < cutoff) k++;
+    if (k === 0) return;
+    if (k <= BULK_EXPIRY) {
+      for (let i = 0; i < k; i++) this.dropOldest();
+      return;
+    }
+    this.meta[0] = (this.meta[0] + k) % cap;
+    this.meta[1] -= k;
+    this.rebuild();
+  }
+
+  /** Recomputes the ordered copy (and the NaN count) from the FIFO. */
+  private rebuild(): void {
+    const cap = this.capacity;
+    let m = 0;
+    let nans = 0;
+    for (let i = 0; i < this.meta[1]; i++) {
+      const v = this.values[(this.meta[0] + i) % cap];
+      if (v === v) this.sorted[m++] = v;
+      else nans++;
+    }
+    this.meta[2] = nans;
+    this.sorted.subarray(0, m).sort();
   }
 
   /** Time of the oldest sample, or NaN when empty. */
@@ -91,6 +146,9 @@ export class SortedWindow {
     this.sorted.copyWithin(at, at + 1, n);
   }
 }
+
+/** Above this many expiries in one call, re-sorting beats shifting once per sample. */
+const BULK_EXPIRY = 24;
 
 function lowerBound(a: Float64Array, n: number, x: number): number {
   let lo = 0;

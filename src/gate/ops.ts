@@ -1,0 +1,191 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { CoreConfig } from '../core/config.ts';
+import type { GateEvent } from '../core/events.ts';
+import { governanceHalted, governanceResume } from '../core/governance.ts';
+import { guardSnapshot, opsCooloff, opsReset, setArmed, type GuardSnapshot } from '../core/health-guard.ts';
+import type { GateState } from '../core/state/gate-state.ts';
+import { Ctl } from '../core/state/gate-state.ts';
+import { tokenProblem } from '../config/resolve.ts';
+import { eventLine } from '../journal/records.ts';
+import { RiskSetRequest, RotateTokenRequest } from '../schema/ops.ts';
+import { compileValidator } from '../schema/validate.ts';
+import { fail, invalidRequest, type Failure } from './errors.ts';
+import type { JournalBatch } from './journal-batch.ts';
+import type { Clock, StateLock } from './pretrade.ts';
+import type { GateCounters } from './counters.ts';
+
+export interface OpsReply {
+  status: number;
+  body: unknown;
+}
+
+const riskSet = compileValidator<RiskSetRequest>(RiskSetRequest);
+const rotate = compileValidator<RotateTokenRequest>(RotateTokenRequest);
+
+export const ROTATION_COOLDOWN_MS = 30_000;
+export const MAX_COOLOFF_SEC = 86_400;
+const AUTH_FAILS_PER_MINUTE = 10;
+
+const digest = (s: string) => createHash('sha256').update(s, 'utf8').digest();
+
+/**
+ * Ops endpoints (service.md 1, 1.1, 1.2, 5.1), framework-free: the transport passes headers and bodies
+ * in and writes the reply out. Runs on the main thread; state changes take the shared lock.
+ */
+export class Ops {
+  private tokenDigest: Buffer | null;
+  private lastRotationMs = 0;
+  private readonly failures = new Map<string, number[]>();
+  authFailures = 0;
+  rotations = 0;
+
+  constructor(
+    private readonly cfg: CoreConfig,
+    private readonly state: GateState,
+    private readonly lock: StateLock,
+    private readonly clock: Clock,
+    private readonly journal: JournalBatch,
+    private readonly counters: GateCounters,
+    private readonly runId: string,
+    token: string | null,
+    private readonly allowlist: readonly string[],
+    private readonly version: string,
+    private readonly flush: () => void,
+  ) {
+    this.tokenDigest = token === null ? null : digest(token);
+  }
+
+  get tokenConfigured(): boolean {
+    return this.tokenDigest !== null;
+  }
+
+  /**
+   * Authorises an ops call: allowlisted address, a configured token, the header present and equal (in
+   * constant time, on SHA-256 digests). Failures are counted and rate-limited per address (D-38).
+   * Returns null when authorised.
+   */
+  authorize(header: string | undefined, remote: string): Failure | null {
+    const now = Date.now();
+    const recent = (this.failures.get(remote) ?? []).filter((t) => now - t < 60_000);
+    if (recent.length >= AUTH_FAILS_PER_MINUTE) {
+      this.failures.set(remote, recent);
+      return fail(429, 'auth_rate_limited', 'too many failed ops authentications from this address; wait a minute');
+    }
+    let f: Failure | null = null;
+    if (this.allowlist.length > 0 && !this.allowlist.includes(remote)) f = fail(403, 'forbidden', 'this address is not in security.allowlist');
+    else if (this.tokenDigest === null) f = fail(401, 'ops_token_not_configured', 'OPS token not configured');
+    else if (header === undefined) f = fail(401, 'missing_token', 'Missing X-OPS-TOKEN');
+    else if (!timingSafeEqual(digest(header), this.tokenDigest)) f = fail(403, 'forbidden', 'Forbidden');
+    if (f !== null) {
+      recent.push(now);
+      this.failures.set(remote, recent);
+      if (this.failures.size > 10_000) this.failures.clear();
+      this.authFailures++;
+      process.stderr.write(`ops auth failure from ${remote}: ${f.status} ${f.body.error.code}\n`);
+    }
+    return f;
+  }
+
+  cooloff(secText: string): OpsReply {
+    if (!/^[+-]?\d{1,12}$/.test(secText)) return err(fail(422, 'invalid_request', 'sec must be an integer', [{ path: 'sec', message: 'must be an integer' }]));
+    const sec = Number(secText);
+    if (sec > MAX_COOLOFF_SEC) return err(fail(400, 'cooloff_too_long', `sec must be at most ${MAX_COOLOFF_SEC}`));
+    const until = this.locked((now) => opsCooloff(this.state, sec, now));
+    const untilMs = Math.round(until * 1000);
+    this.event({ code: 'AURORA.COOL_OFF', details: { until, until_ms: untilMs } });
+    return ok({ status: 'ok', until, until_ms: untilMs });
+  }
+
+  reset(): OpsReply {
+    let resumed = false;
+    const snap = this.locked((now) => {
+      opsReset(this.state, this.cfg.compat.resetClearsSamples);
+      if (this.cfg.compat.resetClearsGovernance) resumed = governanceResume(this.state, now);
+      return guardSnapshot(this.state, this.cfg.health);
+    });
+    if (resumed) this.event({ code: 'AURORA.RESUME', details: { cause: 'ops_reset' } });
+    this.event({ code: 'OPS.RESET', details: { state: snap } });
+    return ok({ status: 'ok', state: snap });
+  }
+
+  arm(mode: string): OpsReply {
+    const m = mode.toLowerCase();
+    if (m !== 'arm' && m !== 'disarm') return err(fail(400, 'invalid_mode', "mode must be 'arm' or 'disarm'"));
+    const snap = this.locked(() => {
+      setArmed(this.state, m === 'arm');
+      return guardSnapshot(this.state, this.cfg.health);
+    });
+    this.event({ code: 'AURORA.ARM_STATE', details: { state: snap } });
+    return ok({ status: 'ok', state: snap });
+  }
+
+  riskSnapshot(): OpsReply {
+    return ok({ status: 'ok', risk: this.riskJson() });
+  }
+
+  riskSet(body: unknown): OpsReply {
+    if (!riskSet.check(body)) return err(invalidRequest(riskSet.errors(body)));
+    this.locked(() => {
+      const r = this.state.risk;
+      if (body.dd_day_pct != null) r.ddDayPct = body.dd_day_pct;
+      if (body.max_concurrent != null) r.maxConcurrent = body.max_concurrent;
+      if (body.size_scale != null) r.sizeScale = Math.min(1, Math.max(0, body.size_scale));
+      this.state.setRisk(r);
+    });
+    const risk = this.riskJson();
+    this.event({ code: 'RISK.UPDATE', details: { risk } });
+    return ok({ status: 'ok', risk });
+  }
+
+  rotateToken(body: unknown): OpsReply {
+    if (!rotate.check(body)) return err(invalidRequest(rotate.errors(body)));
+    const token = body.new_token.trim();
+    if (token === '') return err(fail(400, 'invalid_token', 'new_token must be non-empty'));
+    if (token.length < 24) return err(fail(400, 'invalid_token', 'new_token too short (min 24)'));
+    const problem = tokenProblem(token);
+    if (problem !== null) return err(fail(400, 'invalid_token', `new_token ${problem}`));
+    const now = Date.now();
+    if (now - this.lastRotationMs < ROTATION_COOLDOWN_MS) return err(fail(429, 'rotation_cooldown', 'rotation cooldown active'));
+    this.tokenDigest = digest(token);
+    this.lastRotationMs = now;
+    this.rotations++;
+    this.event({ code: 'OPS.TOKEN_ROTATE', details: { ts_ms: now, version: this.version, token_mask: `****${token.slice(-4)}` } });
+    return ok({ status: 'ok' });
+  }
+
+  guardState(): GuardSnapshot & { governance_halt: boolean } {
+    const now = this.clock.wallSec();
+    return { ...guardSnapshot(this.state, this.cfg.health), governance_halt: governanceHalted(this.state, now) };
+  }
+
+  /** Any halt in force: Governance kill switch or HealthGuard (readiness, service.md 5.2). */
+  halted(): boolean {
+    const now = this.clock.wallSec();
+    return governanceHalted(this.state, now) || this.state.ctl[Ctl.Halted] !== 0;
+  }
+
+  /** Journals an event from the main thread (start-up, ops) and hands it to the writer at once. */
+  event(ev: GateEvent): void {
+    const us = this.locked((now) => this.state.reserveTsUs(now, 1));
+    this.journal.add('events', eventLine(`${us}000`, this.runId, ev));
+    this.counters.event(ev.code);
+    this.flush();
+  }
+
+  private riskJson() {
+    const r = this.state.risk;
+    return { dd_day_pct: r.ddDayPct, max_concurrent: r.maxConcurrent, size_scale: r.sizeScale };
+  }
+
+  private locked<R>(fn: (nowSec: number) => R): R {
+    this.lock.acquire();
+    try {
+      return fn(this.state.tick(this.clock.wallSec()));
+    } finally {
+      this.lock.release();
+    }
+  }
+}
+
+const ok = (body: unknown): OpsReply => ({ status: 200, body });
+const err = (f: Failure): OpsReply => ({ status: f.status, body: f.body });

@@ -1,0 +1,140 @@
+import client from 'prom-client';
+import { C_ALLOW, C_DENIED_ORDERS, C_DENY, C_INVALID, C_REJECTED, C_SUCCESS, EVENT_CODE_LIST, sumCounter, sumEvent } from '../gate/counters.ts';
+
+/** What the metrics read from the rest of the process at scrape time. */
+export interface MetricSources {
+  counters: SharedArrayBuffer | ArrayBuffer;
+  opsAuthFailures(): number;
+  rotations(): number;
+  queueDepth(): number;
+  workersAlive(): number;
+  journal(): { linesReceived: number; linesWritten: number; writeErrors: Record<string, number>; batchesPending: number };
+  wsConnections(): number;
+  wsBackpressureClosed(): number;
+}
+
+const LEGACY_MS_BUCKETS = [1, 2, 5, 7.5, 10, 15, 25, 50, 75, 100, 150, 250];
+const US_BUCKETS = [25, 50, 100, 200, 400, 800, 1600, 3200, 6400, 12800, 25600];
+
+/**
+ * The Prometheus registry (service.md 4.5): the reference's ten series with identical names, plus the
+ * gate's own. Counters kept by workers in shared memory are summed when scraped, so the hot path never
+ * touches prom-client.
+ */
+export class Metrics {
+  readonly registry = new client.Registry();
+  private readonly httpCounts = new Map<string, number>();
+  private readonly latencyMs: client.Histogram;
+  private readonly latencyUs: client.Histogram;
+
+  constructor(src: MetricSources) {
+    const r = [this.registry];
+    const fromShared = (name: string, help: string, slot: number) =>
+      new client.Counter({
+        name,
+        help,
+        registers: r,
+        collect() {
+          this.reset();
+          this.inc(sumCounter(src.counters, slot));
+        },
+      });
+    new client.Counter({
+      name: 'aurora_events_emitted_total',
+      help: 'Journal events written, by event code',
+      labelNames: ['code'],
+      registers: r,
+      collect() {
+        this.reset();
+        for (const code of EVENT_CODE_LIST) {
+          const v = sumEvent(src.counters, code);
+          if (v > 0) this.inc({ code }, v);
+        }
+      },
+    });
+    fromShared('aurora_orders_denied_total', 'Pre-trade denials (anti-churn included)', C_DENIED_ORDERS);
+    fromShared('aurora_orders_success_total', 'Post-trade records classified success (de-duplicated)', C_SUCCESS);
+    fromShared('aurora_orders_rejected_total', 'Post-trade records classified failed', C_REJECTED);
+    fromShared('aurora_invalid_requests_total', 'Requests rejected before deciding (400/422)', C_INVALID);
+    const simple = (name: string, help: string, read: () => number) =>
+      new client.Counter({
+        name,
+        help,
+        registers: r,
+        collect() {
+          this.reset();
+          this.inc(read());
+        },
+      });
+    simple('aurora_ops_auth_fail_total', 'Ops authentication failures (401/403/429)', src.opsAuthFailures);
+    simple('aurora_ops_token_rotations_total', 'Successful ops token rotations', src.rotations);
+    simple('aurora_ws_backpressure_closed_total', 'WebSocket connections closed for exceeding the send buffer limit', src.wsBackpressureClosed);
+    new client.Counter({ name: 'aurora_prediction_requests_total', help: 'Legacy /predict successes (always 0)', registers: r });
+    new client.Histogram({ name: 'aurora_prediction_latency_ms', help: 'Legacy /predict latency (unused)', buckets: LEGACY_MS_BUCKETS, registers: r });
+    new client.Gauge({ name: 'aurora_regime', help: 'Legacy regime gauge (unused)', registers: r });
+    new client.Gauge({ name: 'aurora_kappa_plus', help: 'Legacy gauge (declared, never set)', registers: r });
+    new client.Counter({
+      name: 'aurora_pretrade_requests_total',
+      help: 'Pre-trade decisions by outcome',
+      labelNames: ['decision'],
+      registers: r,
+      collect() {
+        this.reset();
+        this.inc({ decision: 'allow' }, sumCounter(src.counters, C_ALLOW));
+        this.inc({ decision: 'deny' }, sumCounter(src.counters, C_DENY));
+      },
+    });
+    this.latencyMs = new client.Histogram({ name: 'aurora_pretrade_latency_ms', help: 'Pre-trade request latency in the gate (arrival to reply), ms', buckets: LEGACY_MS_BUCKETS, registers: r });
+    this.latencyUs = new client.Histogram({ name: 'aurora_pretrade_latency_us', help: 'Pre-trade request latency in the gate (arrival to reply), microseconds', buckets: US_BUCKETS, registers: r });
+    const http = this.httpCounts;
+    new client.Counter({
+      name: 'aurora_http_requests_total',
+      help: 'HTTP requests by route and status',
+      labelNames: ['route', 'status'],
+      registers: r,
+      collect() {
+        this.reset();
+        for (const [key, v] of http) {
+          const [route, status] = key.split(' ');
+          this.inc({ route, status }, v);
+        }
+      },
+    });
+    new client.Counter({
+      name: 'aurora_journal_write_errors_total',
+      help: 'Journal write failures by file',
+      labelNames: ['file'],
+      registers: r,
+      collect() {
+        this.reset();
+        for (const [file, v] of Object.entries(src.journal().writeErrors)) this.inc({ file }, v);
+      },
+    });
+    new client.Gauge({ name: 'aurora_journal_lag_lines', help: 'Journal lines received by the writer and not yet written', registers: r, collect() { const j = src.journal(); this.set(Math.max(0, j.linesReceived - j.linesWritten)); } });
+    new client.Gauge({ name: 'aurora_journal_batches_pending', help: 'Journal batches queued in the writer', registers: r, collect() { this.set(src.journal().batchesPending); } });
+    new client.Counter({ name: 'aurora_journal_dropped_total', help: 'Journal lines dropped (the writer never drops: always 0)', registers: r });
+    simple('aurora_journal_lines_written_total', 'Journal lines written', () => src.journal().linesWritten);
+    new client.Gauge({ name: 'aurora_pool_queue_depth', help: 'Requests handed to workers and not yet answered', registers: r, collect() { this.set(src.queueDepth()); } });
+    new client.Gauge({ name: 'aurora_pool_workers_alive', help: 'Worker threads serving', registers: r, collect() { this.set(src.workersAlive()); } });
+    new client.Gauge({ name: 'aurora_ws_connections', help: 'Open WebSocket connections', registers: r, collect() { this.set(src.wsConnections()); } });
+    client.collectDefaultMetrics({ register: this.registry });
+  }
+
+  http(route: string, status: number): void {
+    const key = `${route} ${status}`;
+    this.httpCounts.set(key, (this.httpCounts.get(key) ?? 0) + 1);
+  }
+
+  pretradeLatency(us: number): void {
+    this.latencyUs.observe(us);
+    this.latencyMs.observe(us / 1000);
+  }
+
+  text(): Promise<string> {
+    return this.registry.metrics();
+  }
+
+  get contentType(): string {
+    return this.registry.contentType;
+  }
+}

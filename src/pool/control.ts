@@ -1,0 +1,12 @@
+/**
+ * A small shared control block for the pool: a stop flag the workers poll between batches, and a
+ * journal-health flag the writer side raises (journal.on_write_error = fail_closed).
+ */
+export const CTL_STOP = 0;
+export const CTL_JOURNAL_FAILING = 1;
+export const CTL_FAIL_CLOSED = 2;
+export const CONTROL_WORDS = 8;
+
+export function allocateControl(): SharedArrayBuffer {
+  return new SharedArrayBuffer(CONTROL_WORDS * 4);
+}

@@ -1,0 +1,210 @@
+import { MessageChannel, type MessagePort } from 'node:worker_threads';
+import { Piscina } from 'piscina';
+import { CTL_STOP } from './control.ts';
+import { DOORBELL_INDEX, Ring, type RecordView, type RingBuffers } from './ring.ts';
+import type { ServeArgs } from './worker.ts';
+
+/** Where replies go: the transport implements this (HTTP response or WebSocket). */
+export interface ReplySink<T> {
+  deliver(target: T, status: number, body: Uint8Array): void;
+  /** a request that will get no reply from a worker (worker died, or shutting down) */
+  fail(target: T, status: number, body: string): void;
+}
+
+export interface DispatcherOptions<T> {
+  threads: number;
+  ringBytes: number;
+  /** requests in flight per worker (power of two) */
+  maxInflight: number;
+  control: SharedArrayBuffer;
+  sink: ReplySink<T>;
+  /** everything a worker needs except its rings, slot and journal port */
+  args(slot: number, req: RingBuffers, resp: RingBuffers, journal: MessagePort): ServeArgs;
+  /** a journal producer port for a (re)started worker, and the hook when one dies */
+  attachJournal(name: string): MessagePort;
+  detachJournal(name: string): void;
+  /** a worker died: break the state lock if it held it */
+  onWorkerDeath(slot: number, err: unknown, failed: number): void;
+}
+
+const WORKER_FAILED = '{"error":{"code":"worker_failed","message":"the worker deciding this request stopped; nothing was decided, retry"}}';
+
+class Channel<T> {
+  readonly slot: number;
+  readonly reqBuffers: RingBuffers;
+  readonly respBuffers: RingBuffers;
+  readonly req: Ring;
+  readonly resp: Ring;
+  readonly pending: Array<T | undefined>;
+  readonly mask: number;
+  nextId = 0;
+  inflight = 0;
+  alive = false;
+  generation = 0;
+  task: Promise<number> | null = null;
+
+  constructor(slot: number, ringBytes: number, maxInflight: number) {
+    this.slot = slot;
+    this.reqBuffers = Ring.allocate(ringBytes);
+    this.respBuffers = Ring.allocate(ringBytes);
+    this.req = new Ring(this.reqBuffers);
+    this.resp = new Ring(this.respBuffers);
+    this.pending = new Array<T | undefined>(maxInflight);
+    this.mask = maxInflight - 1;
+  }
+}
+
+/**
+ * Main-thread side of the SharedArrayBuffer dispatch (docs/architecture.md): piscina owns the worker
+ * threads; each runs one long-lived `serve` task over its request/response rings. The main thread
+ * copies raw body bytes in, and is woken by Atomics.waitAsync when replies are ready.
+ */
+export class Dispatcher<T> {
+  private readonly opts: DispatcherOptions<T>;
+  private readonly channels: Channel<T>[] = [];
+  private readonly pool: Piscina;
+  private readonly view: RecordView = { id: 0, meta: 0, bytes: new Uint8Array(0) };
+  private readonly control: Int32Array;
+  private rr = 0;
+  private stopping = false;
+
+  constructor(opts: DispatcherOptions<T>) {
+    if ((opts.maxInflight & (opts.maxInflight - 1)) !== 0) throw new Error('maxInflight must be a power of two');
+    this.opts = opts;
+    this.control = new Int32Array(opts.control);
+    this.pool = new Piscina({
+      filename: new URL('./worker.ts', import.meta.url).href,
+      minThreads: opts.threads,
+      maxThreads: opts.threads,
+      idleTimeout: 2 ** 31 - 1,
+      concurrentTasksPerWorker: 1,
+    });
+    for (let s = 1; s <= opts.threads; s++) this.channels.push(new Channel<T>(s, opts.ringBytes, opts.maxInflight));
+  }
+
+  get threads(): number {
+    return this.channels.length;
+  }
+
+  start(): void {
+    for (const ch of this.channels) this.launch(ch);
+  }
+
+  /** Requests accepted and not yet answered. */
+  inflight(): number {
+    let n = 0;
+    for (const ch of this.channels) n += ch.inflight;
+    return n;
+  }
+
+  aliveWorkers(): number {
+    return this.channels.filter((c) => c.alive).length;
+  }
+
+  /** Queues a request; false when every worker is full or down (the caller answers 503). */
+  submit(kind: number, body: Uint8Array, target: T): boolean {
+    if (this.stopping) return false;
+    const chs = this.channels;
+    let best: Channel<T> | null = null;
+    for (let i = 0; i < chs.length; i++) {
+      const ch = chs[(this.rr + i) % chs.length];
+      if (ch.alive && (best === null || ch.inflight < best.inflight)) best = ch;
+    }
+    this.rr = (this.rr + 1) % chs.length;
+    if (best === null) return false;
+    const id = best.nextId;
+    const slot = id & best.mask;
+    if (best.pending[slot] !== undefined) return false;
+    if (!best.req.push(id, kind, body)) return false;
+    best.pending[slot] = target;
+    best.nextId = (id + 1) >>> 0;
+    best.inflight++;
+    best.req.ring();
+    return true;
+  }
+
+  /** Stop: workers finish what is queued, post their last journal lines and end their tasks. */
+  async stop(timeoutMs: number): Promise<void> {
+    this.stopping = true;
+    Atomics.store(this.control, CTL_STOP, 1);
+    for (const ch of this.channels) ch.req.ring();
+    const tasks = this.channels.map((c) => c.task).filter((t): t is Promise<number> => t !== null);
+    await Promise.race([Promise.allSettled(tasks), new Promise((r) => setTimeout(r, timeoutMs))]);
+    for (const ch of this.channels) this.drain(ch);
+    await this.pool.destroy();
+  }
+
+  private launch(ch: Channel<T>): void {
+    ch.req.reset();
+    ch.resp.reset();
+    ch.generation++;
+    const gen = ch.generation;
+    const name = `worker-${ch.slot}`;
+    const port = this.opts.attachJournal(name);
+    const args = this.opts.args(ch.slot, ch.reqBuffers, ch.respBuffers, port);
+    ch.alive = true;
+    ch.task = this.pool.run(args, { transferList: [port] as never });
+    ch.task.then(
+      () => this.onTaskEnd(ch, gen, null),
+      (err: unknown) => this.onTaskEnd(ch, gen, err ?? new Error('worker exited')),
+    );
+    this.arm(ch, gen);
+  }
+
+  private onTaskEnd(ch: Channel<T>, gen: number, err: unknown): void {
+    if (gen !== ch.generation) return;
+    ch.alive = false;
+    this.drain(ch);
+    let failed = 0;
+    for (let i = 0; i < ch.pending.length; i++) {
+      const t = ch.pending[i];
+      if (t !== undefined) {
+        ch.pending[i] = undefined;
+        failed++;
+        this.opts.sink.fail(t, 503, WORKER_FAILED);
+      }
+    }
+    ch.inflight = 0;
+    this.opts.detachJournal(`worker-${ch.slot}`);
+    if (this.stopping) return;
+    this.opts.onWorkerDeath(ch.slot, err, failed);
+    setTimeout(() => {
+      if (!this.stopping) this.launch(ch);
+    }, 50);
+  }
+
+  /** Waits (asynchronously) for the channel's response doorbell, then drains. */
+  private arm(ch: Channel<T>, gen: number): void {
+    const seen = ch.resp.doorbell();
+    if (!ch.resp.isEmpty()) {
+      setImmediate(() => this.wake(ch, gen));
+      return;
+    }
+    const w = Atomics.waitAsync(ch.resp.ctl, DOORBELL_INDEX, seen);
+    if (w.async) w.value.then(() => this.wake(ch, gen));
+    else setImmediate(() => this.wake(ch, gen));
+  }
+
+  private wake(ch: Channel<T>, gen: number): void {
+    if (gen !== ch.generation) return;
+    this.drain(ch);
+    if (ch.alive || !ch.resp.isEmpty()) this.arm(ch, gen);
+  }
+
+  private drain(ch: Channel<T>): void {
+    const view = this.view;
+    const sink = this.opts.sink;
+    let n = 0;
+    while (ch.resp.next(view)) {
+      const slot = view.id & ch.mask;
+      const target = ch.pending[slot];
+      if (target !== undefined) {
+        ch.pending[slot] = undefined;
+        ch.inflight--;
+        sink.deliver(target, view.meta, view.bytes);
+      }
+      n++;
+    }
+    if (n > 0) ch.resp.release();
+  }
+}

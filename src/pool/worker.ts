@@ -1,0 +1,108 @@
+import type { MessagePort } from 'node:worker_threads';
+import type { CoreConfig } from '../core/config.ts';
+import { GateState, type StateSizes } from '../core/state/gate-state.ts';
+import { GateCounters } from '../gate/counters.ts';
+import { JournalBatch } from '../gate/journal-batch.ts';
+import { SYSTEM_CLOCK } from '../gate/pretrade.ts';
+import { GateService, KIND_POSTTRADE, KIND_PRETRADE, KIND_WS, type Reply } from '../gate/service.ts';
+import { SharedLock } from '../state/lock.ts';
+import { CTL_FAIL_CLOSED, CTL_JOURNAL_FAILING, CTL_STOP } from './control.ts';
+import { DOORBELL_INDEX, Ring, type RecordView, type RingBuffers } from './ring.ts';
+
+export interface ServeArgs {
+  /** 1-based worker slot; also the lock owner id */
+  slot: number;
+  req: RingBuffers;
+  resp: RingBuffers;
+  state: SharedArrayBuffer;
+  stateSizes: StateSizes;
+  lock: SharedArrayBuffer;
+  counters: SharedArrayBuffer;
+  control: SharedArrayBuffer;
+  core: CoreConfig;
+  runId: string;
+  journal: MessagePort;
+}
+
+const JOURNAL_UNAVAILABLE: Reply = {
+  status: 503,
+  body: '{"error":{"code":"journal_unavailable","message":"the journal cannot be written and journal.on_write_error is fail_closed"}}',
+};
+
+/**
+ * A worker's one long-lived piscina task: serve the request ring until told to stop. Sleeps in
+ * Atomics.wait when idle; per drained batch it rings the response doorbell once and hands the batch's
+ * journal lines to the writer thread in one message.
+ */
+export default function serve(args: ServeArgs): number {
+  const req = new Ring(args.req);
+  const resp = new Ring(args.resp);
+  const reqBuf = req.buffer();
+  const respBuf = resp.buffer();
+  const control = new Int32Array(args.control);
+  const journal = new JournalBatch();
+  const service = new GateService(
+    args.core,
+    new GateState(args.state, args.stateSizes),
+    new SharedLock(args.lock, args.slot, true),
+    SYSTEM_CLOCK,
+    args.runId,
+    journal,
+    new GateCounters(args.counters, args.slot),
+  );
+  const view: RecordView = { id: 0, meta: 0, bytes: new Uint8Array(0) };
+  let served = 0;
+
+  for (;;) {
+    const bell = req.doorbell();
+    let n = 0;
+    while (req.next(view)) {
+      const start = view.bytes.byteOffset;
+      const text = reqBuf.toString('utf8', start, start + view.bytes.length);
+      const reply = handle(service, control, view.meta & 0xff, text);
+      writeReply(resp, respBuf, view.id, reply);
+      n++;
+    }
+    if (n > 0) {
+      req.release();
+      resp.ring();
+      served += n;
+      if (journal.lines > 0) args.journal.postMessage({ type: 'batch', ...journal.take() });
+      continue;
+    }
+    if (Atomics.load(control, CTL_STOP) !== 0) break;
+    Atomics.wait(req.ctl, DOORBELL_INDEX, bell, 200);
+  }
+  args.journal.postMessage({ type: 'end' });
+  args.journal.close();
+  return served;
+}
+
+function handle(service: GateService, control: Int32Array, kind: number, text: string): Reply {
+  if (control[CTL_FAIL_CLOSED] !== 0 && Atomics.load(control, CTL_JOURNAL_FAILING) !== 0 && kind !== KIND_POSTTRADE) {
+    return JOURNAL_UNAVAILABLE;
+  }
+  switch (kind) {
+    case KIND_PRETRADE:
+      return service.pretradeText(text);
+    case KIND_POSTTRADE:
+      return service.posttradeText(text);
+    case KIND_WS:
+      return service.wsFrame(text);
+    default:
+      return { status: 500, body: '{"error":{"code":"internal_error","message":"unknown request kind"}}' };
+  }
+}
+
+/** Writes a reply record; waits (briefly, repeatedly) while the main thread drains a full ring. */
+function writeReply(resp: Ring, buf: Buffer, id: number, reply: Reply): void {
+  const max = reply.body.length * 3;
+  let at = resp.reserve(max);
+  while (at < 0) {
+    resp.ring();
+    Atomics.wait(resp.ctl, DOORBELL_INDEX + 1, 0, 1);
+    at = resp.reserve(max);
+  }
+  const len = buf.write(reply.body, at, 'utf8');
+  resp.commit(id, reply.status, len);
+}

@@ -1,0 +1,395 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { HttpResponse, TemplatedApp, us_listen_socket, WebSocket } from 'uWebSockets.js';
+import type { GateService, Reply } from '../gate/service.ts';
+import { KIND_POSTTRADE, KIND_PRETRADE, KIND_WS } from '../gate/service.ts';
+import type { Ops, OpsReply } from '../gate/ops.ts';
+import type { Metrics } from '../metrics/metrics.ts';
+import type { ReplySink } from '../pool/dispatcher.ts';
+import type { loadUws } from './uws.ts';
+import { errorJson, isJsonContentType, readBody, readHead, remoteAddress, statusLine, writeJson, JSON_TYPE, type RequestHead } from './http-io.ts';
+
+/** A request waiting for a worker's reply: an HTTP response, or a WebSocket connection. */
+export class HttpPending {
+  readonly kind = 0;
+  aborted = false;
+  constructor(
+    readonly res: HttpResponse,
+    readonly route: string,
+    readonly t0: number,
+  ) {}
+}
+
+export class WsConn {
+  readonly kind = 1;
+  closed = false;
+  ws: WebSocket<WsConn> | null = null;
+}
+
+export type Target = HttpPending | WsConn;
+
+/** How requests get decided: handed to worker threads, or inline on this thread (pool size 0). */
+export type Backend =
+  | { mode: 'pool'; submit(kind: number, body: Uint8Array, target: Target): boolean; inflight(): number }
+  | { mode: 'inline'; service: GateService; flush(): void };
+
+export interface AppDeps {
+  uws: ReturnType<typeof loadUws>;
+  backend: Backend;
+  ops: Ops;
+  metrics: Metrics;
+  maxBodyBytes: number;
+  wsMaxPayloadBytes: number;
+  wsMaxBackpressureBytes: number;
+  wsIdleTimeoutS: number;
+  runnerToken: string | null;
+  health(): unknown;
+  readiness(): { ready: boolean; body: unknown };
+  version(): string;
+  index(): unknown;
+  openapi(): string | null;
+}
+
+const OVERLOADED = errorJson('overloaded', 'every worker queue is full; retry shortly');
+const EMPTY_BODY = errorJson('invalid_request', 'the request needs a JSON body', [{ path: '(body)', message: 'is required' }]);
+const UTF8 = new TextDecoder('utf-8', { fatal: true });
+
+/** Routes and the methods they answer (for 405 vs 404). */
+const ROUTES: Array<[RegExp, string[]]> = [
+  [/^\/$/, ['GET']],
+  [/^\/pretrade\/check$/, ['POST']],
+  [/^\/posttrade\/log$/, ['POST']],
+  [/^\/health$/, ['GET']],
+  [/^\/version$/, ['GET']],
+  [/^\/metrics\/?$/, ['GET', 'HEAD']],
+  [/^\/liveness$/, ['GET']],
+  [/^\/readiness$/, ['GET']],
+  [/^\/openapi\.json$/, ['GET']],
+  [/^\/ops\/cooloff\/[^/]*$/, ['POST']],
+  [/^\/ops\/reset$/, ['POST']],
+  [/^\/aurora\/[^/]*$/, ['POST']],
+  [/^\/risk\/snapshot$/, ['GET']],
+  [/^\/risk\/set$/, ['POST']],
+  [/^\/ops\/rotate_token$/, ['POST']],
+  [/^\/predict$/, ['POST']],
+  [/^\/ws$/, ['GET']],
+];
+
+/**
+ * The uWebSockets.js application: every endpoint of service.md and the `/ws` WebSocket of protocol.md.
+ * Correct uWS use: onAborted on every async response, cork around writes made outside a uWS callback,
+ * body and frame limits, JSON errors with stable codes.
+ */
+export class GateApp {
+  readonly app: TemplatedApp;
+  private readonly d: AppDeps;
+  private listenSocket: us_listen_socket | null = null;
+  private readonly conns = new Set<WsConn>();
+  wsBackpressureClosed = 0;
+  readonly sink: ReplySink<Target>;
+  private readonly runnerDigest: Buffer | null;
+
+  constructor(deps: AppDeps) {
+    this.d = deps;
+    this.runnerDigest = deps.runnerToken === null ? null : createHash('sha256').update(deps.runnerToken).digest();
+    this.sink = { deliver: (t, status, body) => this.reply(t, status, body), fail: (t, status, body) => this.reply(t, status, body) };
+    this.app = deps.uws.App();
+    this.routes();
+  }
+
+  get wsConnections(): number {
+    return this.conns.size;
+  }
+
+  listen(host: string, port: number): Promise<number> {
+    return new Promise((resolve, reject) => {
+      this.app.listen(host, port, (sock) => {
+        if (sock === false) return reject(new Error(`cannot listen on ${host}:${port}`));
+        this.listenSocket = sock;
+        resolve(this.d.uws.us_socket_local_port(sock as never));
+      });
+    });
+  }
+
+  /** Stops accepting connections; open ones keep being answered. */
+  stopListening(): void {
+    if (this.listenSocket !== null) this.d.uws.us_listen_socket_close(this.listenSocket);
+    this.listenSocket = null;
+  }
+
+  /** Closes every WebSocket (after in-flight requests were answered). */
+  closeWebSockets(): void {
+    for (const c of this.conns) c.ws?.end(1001, 'server shutting down');
+  }
+
+  /** Delivers a worker's reply (outside uWS callbacks, so corked). */
+  private reply(t: Target, status: number, body: Uint8Array | string): void {
+    if (t.kind === 0) {
+      if (t.aborted) return;
+      const route = t.route;
+      this.d.metrics.http(route, status);
+      if (route === '/pretrade/check') this.d.metrics.pretradeLatency((performance.now() - t.t0) * 1000);
+      current.status = status;
+      current.body = body;
+      t.res.cork(() => writeJson(t.res, current.status, current.body));
+      return;
+    }
+    if (t.closed || t.ws === null) return;
+    const ws = t.ws;
+    ws.cork(() => ws.send(body, false));
+    this.checkBackpressure(t);
+  }
+
+  private checkBackpressure(c: WsConn): void {
+    if (c.ws !== null && !c.closed && c.ws.getBufferedAmount() > this.d.wsMaxBackpressureBytes) {
+      this.wsBackpressureClosed++;
+      c.closed = true;
+      c.ws.end(4008, 'backpressure: the client is not reading its replies');
+    }
+  }
+
+  private authRunner(res: HttpResponse, head: RequestHead): boolean {
+    if (this.runnerDigest === null) return true;
+    const t = head.runnerToken;
+    const ok = t !== undefined && timingSafeEqual(createHash('sha256').update(t).digest(), this.runnerDigest);
+    if (!ok) writeJson(res, 401, errorJson('runner_token_required', 'a valid X-RUNNER-TOKEN header is required'));
+    return ok;
+  }
+
+  /** POST /pretrade/check and /posttrade/log: read the body, then decide (worker or inline). */
+  private decided(route: string, kind: number) {
+    return (res: HttpResponse, req: import('uWebSockets.js').HttpRequest) => {
+      const t0 = performance.now();
+      const head = readHead(req);
+      if (!this.authRunner(res, head)) return this.d.metrics.http(route, 401);
+      if (!isJsonContentType(head.contentType)) {
+        this.d.metrics.http(route, 415);
+        return writeJson(res, 415, errorJson('unsupported_media_type', `Content-Type must be application/json, got ${JSON.stringify(head.contentType)}`));
+      }
+      if (head.contentLength > this.d.maxBodyBytes) {
+        this.d.metrics.http(route, 413);
+        return writeJson(res, 413, errorJson('body_too_large', `the body exceeds ${this.d.maxBodyBytes} bytes`), ['Connection', 'close']);
+      }
+      const pending = new HttpPending(res, route, t0);
+      readBody(
+        res,
+        this.d.maxBodyBytes,
+        () => (pending.aborted = true),
+        (body) => this.dispatch(kind, body, pending),
+        () => this.finish(pending, 413, errorJson('body_too_large', `the body exceeds ${this.d.maxBodyBytes} bytes`)),
+      );
+    };
+  }
+
+  private dispatch(kind: number, body: Uint8Array, p: HttpPending): void {
+    if (body.length === 0) return this.finish(p, 422, EMPTY_BODY);
+    const b = this.d.backend;
+    if (b.mode === 'pool') {
+      if (!b.submit(kind, body, p)) this.finish(p, 503, OVERLOADED);
+      return;
+    }
+    let text: string;
+    try {
+      text = UTF8.decode(body);
+    } catch {
+      return this.finish(p, 400, errorJson('invalid_utf8', 'the body is not valid UTF-8'));
+    }
+    const r: Reply = kind === KIND_PRETRADE ? b.service.pretradeText(text) : b.service.posttradeText(text);
+    b.flush();
+    this.reply(p, r.status, r.body);
+  }
+
+  private finish(p: HttpPending, status: number, body: string): void {
+    this.reply(p, status, body);
+  }
+
+  /** Ops routes: authenticate first (before path/body validation, as in the reference). */
+  private ops(route: string, handler: (res: HttpResponse, params: string[], head: RequestHead) => void, paramCount = 0) {
+    return (res: HttpResponse, req: import('uWebSockets.js').HttpRequest) => {
+      const head = readHead(req);
+      const params: string[] = [];
+      for (let i = 0; i < paramCount; i++) params.push(req.getParameter(i) ?? '');
+      const f = this.d.ops.authorize(head.opsToken, remoteAddress(res));
+      if (f !== null) {
+        this.d.metrics.http(route, f.status);
+        return writeJson(res, f.status, JSON.stringify(f.body));
+      }
+      handler(res, params, head);
+    };
+  }
+
+  private opsReply(res: HttpResponse, route: string, r: OpsReply): void {
+    this.d.metrics.http(route, r.status);
+    writeJson(res, r.status, JSON.stringify(r.body));
+  }
+
+  /** Ops routes with a JSON body. */
+  private opsWithBody(route: string, handle: (body: unknown) => OpsReply) {
+    return this.ops(route, (res, _p, head) => {
+      if (!isJsonContentType(head.contentType)) {
+        return this.opsReply(res, route, { status: 415, body: JSON.parse(errorJson('unsupported_media_type', 'Content-Type must be application/json')) });
+      }
+      let aborted = false;
+      readBody(
+        res,
+        this.d.maxBodyBytes,
+        () => (aborted = true),
+        (bytes) => {
+          if (aborted) return;
+          let body: unknown = undefined;
+          if (bytes.length > 0) {
+            try {
+              body = JSON.parse(Buffer.from(bytes).toString('utf8'));
+            } catch (err) {
+              return res.cork(() => this.opsReply(res, route, { status: 400, body: { error: { code: 'malformed_json', message: `the body is not valid JSON: ${(err as Error).message}` } } }));
+            }
+          }
+          const r = handle(body);
+          res.cork(() => this.opsReply(res, route, r));
+        },
+        () => res.cork(() => this.opsReply(res, route, { status: 413, body: { error: { code: 'body_too_large', message: 'the body is too large' } } })),
+      );
+    });
+  }
+
+  private routes(): void {
+    const a = this.app;
+    const m = this.d.metrics;
+    const get = (path: string, fn: (res: HttpResponse) => void) =>
+      a.get(path, (res) => {
+        fn(res);
+      });
+
+    a.post('/pretrade/check', this.decided('/pretrade/check', KIND_PRETRADE));
+    a.post('/posttrade/log', this.decided('/posttrade/log', KIND_POSTTRADE));
+
+    get('/health', (res) => {
+      m.http('/health', 200);
+      writeJson(res, 200, JSON.stringify(this.d.health()));
+    });
+    get('/version', (res) => {
+      m.http('/version', 200);
+      writeJson(res, 200, JSON.stringify({ version: this.d.version() }));
+    });
+    get('/', (res) => {
+      m.http('/', 200);
+      writeJson(res, 200, JSON.stringify(this.d.index()));
+    });
+    get('/openapi.json', (res) => {
+      const doc = this.d.openapi();
+      m.http('/openapi.json', doc === null ? 404 : 200);
+      if (doc === null) writeJson(res, 404, errorJson('not_found', 'no OpenAPI document in this build'));
+      else writeJson(res, 200, doc);
+    });
+    const metrics = (res: HttpResponse, isHead: boolean) => {
+      let aborted = false;
+      res.onAborted(() => (aborted = true));
+      m.http('/metrics', 200);
+      this.d.metrics.text().then(
+        (text) => {
+          if (!aborted) res.cork(() => res.writeStatus('200 OK').writeHeader('Content-Type', this.d.metrics.contentType).end(isHead ? '' : text));
+        },
+        (err: Error) => {
+          if (!aborted) res.cork(() => writeJson(res, 500, errorJson('metrics_failed', err.message)));
+        },
+      );
+    };
+    for (const p of ['/metrics', '/metrics/']) {
+      a.get(p, (res) => metrics(res, false));
+      a.head(p, (res) => metrics(res, true));
+    }
+
+    a.get('/liveness', this.ops('/liveness', (res) => this.opsReply(res, '/liveness', { status: 200, body: { ok: true } })));
+    a.get(
+      '/readiness',
+      this.ops('/readiness', (res) => {
+        const r = this.d.readiness();
+        this.opsReply(res, '/readiness', { status: r.ready ? 200 : 503, body: r.body });
+      }),
+    );
+    a.post('/ops/cooloff/:sec', this.ops('/ops/cooloff', (res, [sec]) => this.opsReply(res, '/ops/cooloff', this.d.ops.cooloff(sec)), 1));
+    a.post('/ops/reset', this.ops('/ops/reset', (res) => this.opsReply(res, '/ops/reset', this.d.ops.reset())));
+    a.post('/aurora/:mode', this.ops('/aurora', (res, [mode]) => this.opsReply(res, '/aurora', this.d.ops.arm(mode)), 1));
+    a.get('/risk/snapshot', this.ops('/risk/snapshot', (res) => this.opsReply(res, '/risk/snapshot', this.d.ops.riskSnapshot())));
+    a.post('/risk/set', this.opsWithBody('/risk/set', (body) => this.d.ops.riskSet(body)));
+    a.post('/ops/rotate_token', this.opsWithBody('/ops/rotate_token', (body) => this.d.ops.rotateToken(body)));
+    a.post('/predict', (res) => {
+      m.http('/predict', 503);
+      writeJson(res, 503, errorJson('model_unavailable', 'the gate serves no prediction model'));
+    });
+
+    this.websocket();
+
+    a.any('/*', (res, req) => {
+      const url = req.getUrl();
+      const method = req.getMethod().toUpperCase();
+      const known = ROUTES.find(([re]) => re.test(url));
+      if (known === undefined) {
+        m.http('unknown', 404);
+        return writeJson(res, 404, errorJson('not_found', `no route ${method} ${url}`));
+      }
+      m.http(url, 405);
+      writeJson(res, 405, errorJson('method_not_allowed', `${url} accepts ${known[1].join(', ')}`), ['Allow', known[1].join(', ')]);
+    });
+  }
+
+  private websocket(): void {
+    const d = this.d;
+    this.app.ws<WsConn>('/ws', {
+      maxPayloadLength: d.wsMaxPayloadBytes,
+      idleTimeout: d.wsIdleTimeoutS,
+      maxBackpressure: d.wsMaxBackpressureBytes * 2 + d.wsMaxPayloadBytes,
+      closeOnBackpressureLimit: 1 as never,
+      sendPingsAutomatically: true,
+      upgrade: (res, req, context) => {
+        const head = readHead(req);
+        if (!this.authRunner(res, head)) return;
+        res.upgrade<WsConn>(
+          new WsConn(),
+          req.getHeader('sec-websocket-key'),
+          req.getHeader('sec-websocket-protocol'),
+          req.getHeader('sec-websocket-extensions'),
+          context,
+        );
+      },
+      open: (ws) => {
+        const c = ws.getUserData();
+        c.ws = ws;
+        this.conns.add(c);
+      },
+      message: (ws, message, isBinary) => {
+        const c = ws.getUserData();
+        if (isBinary) {
+          ws.send(`{"id":null,"ok":false,"error":${JSON.stringify({ code: 'binary_frame', message: 'send JSON as text frames' })}}`, false);
+          return;
+        }
+        const b = d.backend;
+        if (b.mode === 'pool') {
+          if (!b.submit(KIND_WS, new Uint8Array(message), c)) ws.send(`{"id":null,"ok":false,"error":${OVERLOADED.slice(9, -1)}}`, false);
+          return;
+        }
+        let text: string;
+        try {
+          text = UTF8.decode(new Uint8Array(message));
+        } catch {
+          ws.send('{"id":null,"ok":false,"error":{"code":"invalid_utf8","message":"the frame is not valid UTF-8"}}', false);
+          return;
+        }
+        const r = b.service.wsFrame(text);
+        b.flush();
+        ws.send(r.body, false);
+        this.checkBackpressure(c);
+      },
+      close: (ws) => {
+        const c = ws.getUserData();
+        c.closed = true;
+        c.ws = null;
+        this.conns.delete(c);
+      },
+    });
+  }
+}
+
+/** Reply being written inside a cork callback (avoids capturing per reply). */
+const current: { status: number; body: Uint8Array | string } = { status: 200, body: '' };
+
+export { JSON_TYPE, KIND_WS, statusLine, type Reply };
