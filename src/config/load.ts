@@ -31,8 +31,16 @@ export function findConfigFile(name: string, cwd: string): string | null {
 /** Parses a YAML file into a mapping; null for an empty document or empty mapping. */
 export function readYamlTree(path: string): Record<string, unknown> | null {
   let doc: unknown;
+  let text: string;
   try {
-    doc = loadYaml(readFileSync(path, 'utf8'), { filename: path });
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new ConfigError(`cannot read configuration ${path}: ${(err as Error).message}`);
+  }
+  // js-yaml 5 rejects a document with no content; for us an empty or comment-only file is "empty"
+  if (text.split(/\r?\n/).every((line) => /^\s*(#.*)?$/.test(line))) return null;
+  try {
+    doc = loadYaml(text, { filename: path });
   } catch (err) {
     throw new ConfigError(`cannot read configuration ${path}: ${(err as Error).message}`);
   }

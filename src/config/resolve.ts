@@ -163,7 +163,36 @@ export function resolveConfig(fileTree: Tree, env: Env, source: string, startWar
   return { core, service, warnings, source };
 }
 
+/** ENV variables read only when their YAML key is absent (gate.md 5.1 "raw fallback"): name, kind, key. */
+const RAW_FALLBACKS: ReadonlyArray<[string, 'number' | 'int', string]> = [
+  ['AURORA_LMAX_MS', 'number', 'guards.latency_ms_limit'],
+  ['AURORA_TRAP_THRESHOLD', 'number', 'trap.score_threshold'],
+  ['AURORA_SPRT_SIGMA', 'number', 'sprt.sigma'],
+  ['AURORA_SPRT_A', 'number', 'sprt.A'],
+  ['AURORA_SPRT_B', 'number', 'sprt.B'],
+  ['AURORA_SPRT_MAX_OBS', 'int', 'sprt.max_obs'],
+  ['AURORA_COOLDOWN_AFTER_CLOSE_MS', 'number', 'aurora.cooldown_after_close_ms'],
+  ['AURORA_MIN_OPEN_INTERVAL_MS', 'number', 'aurora.min_open_interval_ms'],
+  ['AURORA_MIN_POSITION_HOLD_MS', 'number', 'aurora.min_position_hold_ms'],
+];
+
+/**
+ * Raw-fallback variables are parsed even when their key is present (a typo is fatal, never silently
+ * ignored) and each one the configuration shadows gets a start-up warning (gate.md D14).
+ */
+function checkRawFallbacks(tree: Tree, env: Env, warnings: string[]): void {
+  const guards: Tree = isNonEmptyObject(tree.guards) ? tree.guards : isNonEmptyObject(tree.gates) ? tree.gates : {};
+  for (const [name, kind, path] of RAW_FALLBACKS) {
+    const v = kind === 'int' ? envInteger(env, name) : envNumber(env, name);
+    if (v === undefined) continue;
+    const [section, key] = path.split('.');
+    const holder: Tree = section === 'guards' ? guards : (tree[section] ?? {});
+    if (val(holder[key]) !== undefined) warnings.push(`${name}=${v} is ignored: the configuration sets ${path} (YAML wins for this key)`);
+  }
+}
+
 function resolveCore(tree: Tree, env: Env, mode: string, warnings: string[]): CoreConfig {
+  checkRawFallbacks(tree, env, warnings);
   // guards* = guards if a non-empty object, else gates (D11: an ENV overlay can create guards)
   const guards: Tree = isNonEmptyObject(tree.guards) ? tree.guards : isNonEmptyObject(tree.gates) ? tree.gates : {};
   const gates: Tree = isNonEmptyObject(tree.gates) ? tree.gates : {};
@@ -206,7 +235,7 @@ function resolveCore(tree: Tree, env: Env, mode: string, warnings: string[]): Co
   }
 
   // SPRT: YAML as written (no overlay), then raw ENV per absent key (D14); enabled only via ENV
-  const sprtEnv = env.AURORA_SPRT_ENABLED;
+  const sprtEnv = envString(env, 'AURORA_SPRT_ENABLED');
   const sprtEnabled = sprtEnv === undefined || ['1', 'true', 'yes'].includes(sprtEnv.toLowerCase());
   if (sprtEnv !== undefined && !sprtEnabled && !['0', 'false', 'no', 'off'].includes(sprtEnv.toLowerCase())) {
     warnings.push(`AURORA_SPRT_ENABLED=${JSON.stringify(sprtEnv)} turns SPRT OFF (only 1/true/yes enable it)`);

@@ -55,6 +55,13 @@ export class Ops {
     this.tokenDigest = token === null ? null : digest(token);
   }
 
+  /** Forgets rotations and auth-failure history (test isolation between conformance scenarios). */
+  resetForTests(token: string | null): void {
+    this.tokenDigest = token === null ? null : digest(token);
+    this.lastRotationMs = 0;
+    this.failures.clear();
+  }
+
   get tokenConfigured(): boolean {
     return this.tokenDigest !== null;
   }

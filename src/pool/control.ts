@@ -5,6 +5,8 @@
 export const CTL_STOP = 0;
 export const CTL_JOURNAL_FAILING = 1;
 export const CTL_FAIL_CLOSED = 2;
+/** workers that entered their serve loop (start-up waits for all before listening) */
+export const CTL_READY = 3;
 export const CONTROL_WORDS = 8;
 
 export function allocateControl(): SharedArrayBuffer {

@@ -1,6 +1,7 @@
 import { MessageChannel, type MessagePort } from 'node:worker_threads';
 import { Piscina } from 'piscina';
-import { CTL_STOP } from './control.ts';
+import { threadModuleUrl } from '../thread-module.ts';
+import { CTL_READY, CTL_STOP } from './control.ts';
 import { DOORBELL_INDEX, Ring, type RecordView, type RingBuffers } from './ring.ts';
 import type { ServeArgs } from './worker.ts';
 
@@ -73,7 +74,7 @@ export class Dispatcher<T> {
     this.opts = opts;
     this.control = new Int32Array(opts.control);
     this.pool = new Piscina({
-      filename: new URL('./worker.ts', import.meta.url).href,
+      filename: threadModuleUrl('worker', './worker.ts', import.meta.url).href,
       minThreads: opts.threads,
       maxThreads: opts.threads,
       idleTimeout: 2 ** 31 - 1,
@@ -86,8 +87,17 @@ export class Dispatcher<T> {
     return this.channels.length;
   }
 
-  start(): void {
+  /** Starts every worker; resolves once all of them serve (or rejects after `timeoutMs`). */
+  async start(timeoutMs = 30_000): Promise<void> {
     for (const ch of this.channels) this.launch(ch);
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const ready = Atomics.load(this.control, CTL_READY);
+      if (ready >= this.channels.length) return;
+      if (Date.now() > deadline) throw new Error(`only ${ready} of ${this.channels.length} workers started within ${timeoutMs} ms`);
+      const w = Atomics.waitAsync(this.control, CTL_READY, ready, 100);
+      if (w.async) await w.value;
+    }
   }
 
   /** Requests accepted and not yet answered. */

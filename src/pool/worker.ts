@@ -6,7 +6,7 @@ import { JournalBatch } from '../gate/journal-batch.ts';
 import { SYSTEM_CLOCK } from '../gate/pretrade.ts';
 import { GateService, KIND_POSTTRADE, KIND_PRETRADE, KIND_WS, type Reply } from '../gate/service.ts';
 import { SharedLock } from '../state/lock.ts';
-import { CTL_FAIL_CLOSED, CTL_JOURNAL_FAILING, CTL_STOP } from './control.ts';
+import { CTL_FAIL_CLOSED, CTL_JOURNAL_FAILING, CTL_READY, CTL_STOP } from './control.ts';
 import { DOORBELL_INDEX, Ring, type RecordView, type RingBuffers } from './ring.ts';
 
 export interface ServeArgs {
@@ -52,6 +52,8 @@ export default function serve(args: ServeArgs): number {
   );
   const view: RecordView = { id: 0, meta: 0, bytes: new Uint8Array(0) };
   let served = 0;
+  Atomics.add(control, CTL_READY, 1);
+  Atomics.notify(control, CTL_READY);
 
   for (;;) {
     const bell = req.doorbell();

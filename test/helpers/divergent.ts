@@ -15,5 +15,6 @@ export const DIVERGENT: ReadonlyMap<string, string> = new Map([
   ['input-qty-nan-500', 'a NaN literal is not JSON: 400 malformed_json, nothing decided (D5)'],
   ['input-latency-nan-500', 'a NaN literal is not JSON: 400 malformed_json, nothing decided (D5)'],
   ['input-latency-non-numeric-500', 'latency_ms "fast" is a 422 with the field path (D7)'],
+  ['rotate-token-validation-before-cooldown', 'after a rotation the previous token is revoked at once (D-1), so the second call is a 403; validation-before-cooldown is asserted with the new token'],
   ['input-text-plain-422', 'a text/plain body is a 415 unsupported_media_type (protocol.md)'],
 ]);

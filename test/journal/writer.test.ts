@@ -121,18 +121,30 @@ const batch = (p: Partial<Record<Key, string>>): BatchMsg => {
 };
 
 describe('JournalWriter', () => {
-  test('start creates events + the three order files empty; raw only on first write', async () => {
+  test('start creates events + the three order files empty, raw on first write; a detached (dead) producer is not waited for', async () => {
     const dir = join(tmp(), 'nested', 'session');
     const w = await start({ sessionDir: dir });
     for (const k of ['events', 'denied', 'success', 'failed'] as Key[]) expect(fs.statSync(join(dir, DEFAULT_FILES[k])).size).toBe(0);
     expect(fs.existsSync(join(dir, DEFAULT_FILES.raw))).toBe(false);
     const p = w.attachProducer('main');
     p.postMessage(batch({ raw: line({ r: 1 }) }));
-    p.postMessage({ type: 'end' });
-    const s = await w.close();
+    await waitFor(() => w.stats().linesWritten === 1);
     expect(readLines(join(dir, DEFAULT_FILES.raw))).toEqual([{ r: 1 }]);
-    expect(s).toMatchObject({ linesReceived: 1, linesWritten: 1, batchesPending: 0, failing: false, lastError: null });
+    p.postMessage({ type: 'end' });
+    // a producer that posts 3 batches and dies without 'end'
+    const wk = workerProducer(w.attachProducer('dead'), 'dead', 3, 0, true);
+    await new Promise((r) => wk.once('exit', r));
+    w.detachProducer('dead');
+    const t0 = Date.now();
+    const s = await w.close(5000);
+    expect(Date.now() - t0).toBeLessThan(1000);
+    const state = { seq: 0 };
+    for (let b = 0; b < 3; b++) buildBatch('dead', b, state);
+    expect(s).toMatchObject({ linesReceived: 1 + state.seq, linesWritten: 1 + state.seq, batchesPending: 0, failing: false, lastError: null });
     expect(s.lastWriteMs).toBeTypeOf('number');
+    const perFile = {} as Record<Key, Record<string, unknown>[]>;
+    for (const k of KEYS) perFile[k] = readLines(join(dir, DEFAULT_FILES[k])).filter((r) => r.p === 'dead');
+    checkComplete(perFile, { dead: state.seq });
   });
 
   test('start rejects when the session dir cannot be created', async () => {
@@ -201,10 +213,19 @@ describe('JournalWriter', () => {
     await w.close();
   });
 
-  test('rotation by size: gz archives hold whole lines; archives + live file hold every line once, in order', async () => {
+  test('rotation by size: gz archives hold whole lines, archives + live file hold every line once, in order; retention', async () => {
     const dir = tmp();
+    // retention fixtures (glob `<stem>.*.jsonl.gz`, mtime)
+    const old = new Date(Date.now() - 30 * 86_400_000);
+    const mk = (name: string, mtime: Date | null): void => {
+      fs.writeFileSync(join(dir, name), 'x');
+      if (mtime) fs.utimesSync(join(dir, name), mtime, mtime);
+    };
+    mk('aurora_events.fixture-old.jsonl.gz', old); // older than 7 days: deleted
+    mk('aurora_events.fixture-recent.jsonl.gz', null); // recent: kept
+    mk('aurora_events.old.bak', old); // not an archive: kept
     const max = 4096;
-    const w = await start({ sessionDir: dir, eventsMaxBytes: max, ordersMaxBytes: max });
+    const w = await start({ sessionDir: dir, eventsMaxBytes: max, ordersMaxBytes: max, retentionDays: 7 });
     const p = w.attachProducer('main');
     const state = { seq: 0 };
     let maxChunk = 0;
@@ -219,6 +240,9 @@ describe('JournalWriter', () => {
 
     const names = fs.readdirSync(dir);
     expect(names.some((n) => n.endsWith('.tmp'))).toBe(false);
+    expect(names).not.toContain('aurora_events.fixture-old.jsonl.gz');
+    expect(names).toContain('aurora_events.fixture-recent.jsonl.gz');
+    expect(names).toContain('aurora_events.old.bak');
     const perFile = {} as Record<Key, Record<string, unknown>[]>;
     for (const k of KEYS) {
       const stemName = DEFAULT_FILES[k].replace(/\.jsonl$/, '');
@@ -258,30 +282,6 @@ describe('JournalWriter', () => {
     expect(archives).toHaveLength(1);
     expect(parseLines(gunzipSync(fs.readFileSync(join(dir, archives[0]))).toString(), 'archive')).toEqual([{ old: true }]);
     expect(readLines(events)).toEqual([{ new: true }]);
-  });
-
-  test('retention deletes archives older than retentionDays after a rotation, keeps the rest', async () => {
-    const dir = tmp();
-    const old = new Date(Date.now() - 30 * 86_400_000);
-    const mk = (name: string, mtime: Date | null): void => {
-      fs.writeFileSync(join(dir, name), 'x');
-      if (mtime) fs.utimesSync(join(dir, name), mtime, mtime);
-    };
-    mk('aurora_events.20200101.000000.part7.jsonl.gz', old); // deleted
-    mk('aurora_events.20200102.000000.part8.jsonl.gz', null); // recent: kept
-    mk('orders_denied.20200101.000000.part1.jsonl.gz', old); // another file's archive (not rotated here): kept
-    mk('aurora_events.old.bak', old); // not an archive: kept
-    const w = await start({ sessionDir: dir, eventsMaxBytes: 200, retentionDays: 7 });
-    const p = w.attachProducer('main');
-    for (let i = 0; i < 10; i++) p.postMessage(batch({ events: line({ i, pad: 'y'.repeat(50) }) }));
-    p.postMessage({ type: 'end' });
-    await w.close();
-    const names = fs.readdirSync(dir);
-    expect(names).not.toContain('aurora_events.20200101.000000.part7.jsonl.gz');
-    expect(names).toContain('aurora_events.20200102.000000.part8.jsonl.gz');
-    expect(names).toContain('orders_denied.20200101.000000.part1.jsonl.gz');
-    expect(names).toContain('aurora_events.old.bak');
-    expect(names.filter((n) => /^aurora_events\.\d{8}\.\d{6}\.part\d+\.jsonl\.gz$/.test(n)).length).toBeGreaterThan(2);
   });
 
   test('write failure (ENOSPC via /dev/full): counted, failing, onError, other files still written', async () => {
@@ -343,20 +343,6 @@ describe('JournalWriter', () => {
     const perFile = {} as Record<Key, Record<string, unknown>[]>;
     for (const k of KEYS) perFile[k] = fs.existsSync(join(dir, DEFAULT_FILES[k])) ? readLines(join(dir, DEFAULT_FILES[k])) : [];
     checkComplete(perFile, { slow: state.seq });
-  });
-
-  test('a detached (dead) producer is not waited for; what it posted is written', async () => {
-    const dir = tmp();
-    const w = await start({ sessionDir: dir });
-    const wk = workerProducer(w.attachProducer('dead'), 'dead', 3, 0, true);
-    await new Promise((r) => wk.once('exit', r));
-    w.detachProducer('dead');
-    const t0 = Date.now();
-    const s = await w.close(5000);
-    expect(Date.now() - t0).toBeLessThan(1000);
-    const state = { seq: 0 };
-    for (let b = 0; b < 3; b++) buildBatch('dead', b, state);
-    expect(s.linesWritten).toBe(state.seq);
   });
 
   test('close() timeout: a producer that never ends is cut off after timeoutMs, its posted batches written', async () => {

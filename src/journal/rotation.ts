@@ -1,0 +1,113 @@
+/**
+ * Rotation helpers for the journal writer thread (service.md 4.4): archive naming, gzip, retention.
+ * Pure file-system helpers, no thread state; used only by writer-thread.ts.
+ */
+import * as fs from 'node:fs';
+import { join } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { createGzip } from 'node:zlib';
+
+export const DAY_MS = 86_400_000;
+
+/** UTC day number (days since the epoch). */
+export function utcDay(ms: number): number {
+  return Math.floor(ms / DAY_MS);
+}
+
+const p2 = (n: number): string => (n < 10 ? '0' : '') + n;
+
+/** `YYYYMMDD.HHMMSS` in UTC. */
+export function utcStamp(ms: number): string {
+  const d = new Date(ms);
+  return (
+    `${d.getUTCFullYear()}${p2(d.getUTCMonth() + 1)}${p2(d.getUTCDate())}.` +
+    `${p2(d.getUTCHours())}${p2(d.getUTCMinutes())}${p2(d.getUTCSeconds())}`
+  );
+}
+
+/** `aurora_events.jsonl` -> `aurora_events` (names without the suffix are kept whole). */
+export function stem(name: string): string {
+  return name.endsWith('.jsonl') ? name.slice(0, -'.jsonl'.length) : name;
+}
+
+/** `<stem>.<UTC YYYYMMDD.HHMMSS>.part<N>.jsonl` */
+export function archiveName(name: string, ms: number, part: number): string {
+  return `${stem(name)}.${utcStamp(ms)}.part${part}.jsonl`;
+}
+
+/** Matches the retention glob `<stem>.*.jsonl.gz`. */
+export function isArchiveOf(name: string, candidate: string): boolean {
+  const prefix = stem(name) + '.';
+  return candidate.startsWith(prefix) && candidate.endsWith('.jsonl.gz') && candidate.length >= prefix.length + '.jsonl.gz'.length;
+}
+
+const escapeRe = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+/** Plain (not yet gzipped) archives of `name`, e.g. left behind when a previous run stopped mid-gzip. */
+export function plainArchivesOf(dir: string, name: string): string[] {
+  const re = new RegExp(`^${escapeRe(stem(name))}\\.\\d{8}\\.\\d{6}\\.part\\d+\\.jsonl$`);
+  try {
+    return fs.readdirSync(dir).filter((f) => re.test(f));
+  } catch {
+    return [];
+  }
+}
+
+/** Best-effort fsync of a directory (makes renames/creates durable). */
+export function fsyncDir(dir: string): void {
+  let fd: number | null = null;
+  try {
+    fd = fs.openSync(dir, 'r');
+    fs.fsyncSync(fd);
+  } catch {
+    /* not supported everywhere; best effort */
+  } finally {
+    if (fd !== null) try { fs.closeSync(fd); } catch { /* ignore */ }
+  }
+}
+
+/**
+ * gzip `plainPath` to `plainPath + '.gz'` (streamed through zlib on the libuv pool, so the writer thread keeps
+ * writing meanwhile). Written to `.gz.tmp`, fsynced, renamed, then the plain file is removed: a crash leaves
+ * either the complete plain archive or the complete `.gz`, never a truncated `.gz` under the archive name.
+ */
+export async function gzipArchive(plainPath: string): Promise<string> {
+  const gz = plainPath + '.gz';
+  const tmp = gz + '.tmp';
+  await pipeline(fs.createReadStream(plainPath), createGzip(), fs.createWriteStream(tmp));
+  const fd = fs.openSync(tmp, 'r+');
+  try {
+    fs.fsyncSync(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
+  fs.renameSync(tmp, gz);
+  fs.unlinkSync(plainPath);
+  return gz;
+}
+
+/** Delete `<stem>.*.jsonl.gz` in `dir` whose mtime is older than `retentionDays` (0 = keep all). Returns deleted names. */
+export function applyRetention(dir: string, name: string, retentionDays: number, now: number): string[] {
+  if (!(retentionDays > 0)) return [];
+  const cutoff = now - retentionDays * DAY_MS;
+  const deleted: string[] = [];
+  let entries: string[];
+  try {
+    entries = fs.readdirSync(dir);
+  } catch {
+    return deleted;
+  }
+  for (const f of entries) {
+    if (!isArchiveOf(name, f)) continue;
+    const p = join(dir, f);
+    try {
+      if (fs.statSync(p).mtimeMs < cutoff) {
+        fs.unlinkSync(p);
+        deleted.push(f);
+      }
+    } catch {
+      /* raced with another deletion, or unreadable: skip */
+    }
+  }
+  return deleted;
+}

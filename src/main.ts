@@ -1,0 +1,55 @@
+import { mkdirSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { loadConfig } from './config/load.ts';
+import { ConfigError } from './config/env.ts';
+import { startGate } from './server.ts';
+import { createLogger } from './log.ts';
+
+/**
+ * `npm start`: load the configuration (ENV > YAML > embedded defaults), open the session directory,
+ * start the journal writer, the worker pool and the uWebSockets.js front end, and stop cleanly on
+ * SIGTERM/SIGINT (protocol.md "Process").
+ */
+async function main(): Promise<void> {
+  let cfg;
+  try {
+    cfg = loadConfig(process.env, process.cwd());
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`aurora: configuration error: ${err.message}\n`);
+      process.exit(2);
+    }
+    throw err;
+  }
+  const log = createLogger(cfg.service.logLevel);
+  for (const w of cfg.warnings) log.warn({ warning: w }, w);
+
+  const stamp = new Date().toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
+  const sessionDir = resolve(cfg.service.sessionDir ?? `logs/${stamp}`);
+  mkdirSync(sessionDir, { recursive: true });
+  process.env.AURORA_SESSION_DIR = sessionDir;
+  const runId = `${stamp}-${randomBytes(3).toString('hex')}`;
+
+  const gate = await startGate(cfg, { sessionDir, runId, log });
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal }, 'stopping');
+    gate.stop().then(
+      (clean) => process.exit(clean ? 0 : 1),
+      (err: unknown) => {
+        log.error({ err }, 'stop failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`aurora: failed to start: ${(err as Error)?.stack ?? String(err)}\n`);
+  process.exit(3);
+});

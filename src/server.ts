@@ -1,0 +1,221 @@
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import type { MessagePort } from 'node:worker_threads';
+import type { AppConfig } from './config/resolve.ts';
+import { PACKAGE_ROOT } from './config/load.ts';
+import { governanceHalted } from './core/governance.ts';
+import { GateState } from './core/state/gate-state.ts';
+import { GateCounters } from './gate/counters.ts';
+import { JournalBatch } from './gate/journal-batch.ts';
+import { Ops } from './gate/ops.ts';
+import { SYSTEM_CLOCK } from './gate/pretrade.ts';
+import { GateService } from './gate/service.ts';
+import { DEFAULT_FILES, JournalWriter, type JournalStats } from './journal/writer.ts';
+import type { Logger } from './log.ts';
+import { Metrics } from './metrics/metrics.ts';
+import { allocateControl, CTL_FAIL_CLOSED, CTL_JOURNAL_FAILING } from './pool/control.ts';
+import { Dispatcher } from './pool/dispatcher.ts';
+import { SharedLock } from './state/lock.ts';
+import { GateApp, type Backend, type Target } from './transport/app.ts';
+import { loadUws } from './transport/uws.ts';
+
+export interface RunningGate {
+  port: number;
+  host: string;
+  sessionDir: string;
+  runId: string;
+  /** stop accepting, answer what is in flight, flush and fsync the journal; resolves true when clean */
+  stop(): Promise<boolean>;
+  /**
+   * Returns every piece of decision and ops state to its start-up value, as a fresh process would have
+   * it (tests replay many conformance scenarios on one gate). Not reachable over the network.
+   */
+  resetState(): void;
+}
+
+const MAIN_LOCK_OWNER = 1_000_000;
+const RING_BYTES = 1 << 20;
+const MAX_INFLIGHT = 4096;
+
+function packageVersion(): string {
+  try {
+    return (JSON.parse(readFileSync(resolve(PACKAGE_ROOT, 'package.json'), 'utf8')) as { version: string }).version;
+  } catch {
+    return 'unknown';
+  }
+}
+
+/** Starts every part of the gate in dependency order and returns a handle to stop it. */
+export async function startGate(cfg: AppConfig, ctx: { sessionDir: string; runId: string; log: Logger }): Promise<RunningGate> {
+  const { core, service: svc } = cfg;
+  const { log, sessionDir, runId } = ctx;
+  const uws = loadUws();
+  const startedAt = new Date();
+  const version = svc.version !== 'unknown' ? svc.version : packageVersion();
+
+  const state = GateState.create(svc.stateSizes, core.risk, true);
+  const lockBuffer = SharedLock.allocate();
+  const threads = svc.poolThreads;
+  const countersBuffer = GateCounters.allocate(threads + 1);
+  const control = allocateControl();
+  const controlWords = new Int32Array(control);
+  if (svc.journal.onWriteError === 'fail_closed') controlWords[CTL_FAIL_CLOSED] = 1;
+
+  const writer = await JournalWriter.start({
+    sessionDir,
+    files: { ...DEFAULT_FILES, events: svc.journal.eventsFile, raw: svc.journal.ordersRawFile },
+    fsyncIntervalMs: svc.journal.fsyncIntervalMs,
+    fsyncLines: svc.journal.fsyncLines,
+    eventsMaxBytes: svc.journal.eventsMaxBytes,
+    ordersMaxBytes: svc.journal.ordersMaxBytes,
+    retentionDays: svc.journal.retentionDays,
+  });
+  writer.onError((file, message) => {
+    Atomics.store(controlWords, CTL_JOURNAL_FAILING, 1);
+    log.error({ file, error: message }, 'journal write failed');
+  });
+  const mainPort: MessagePort = writer.attachProducer('main');
+  const mainBatch = new JournalBatch();
+  const flushMain = () => {
+    if (mainBatch.lines > 0) mainPort.postMessage({ type: 'batch', ...mainBatch.take() });
+  };
+  const mainLock = new SharedLock(lockBuffer, MAIN_LOCK_OWNER, false);
+  const mainCounters = new GateCounters(countersBuffer, 0);
+  const ops = new Ops(core, state, mainLock, SYSTEM_CLOCK, mainBatch, mainCounters, runId, svc.ops.token, svc.ops.allowlist, version, flushMain);
+
+  let app: GateApp | null = null;
+  let backend: Backend;
+  let dispatcher: Dispatcher<Target> | null = null;
+  if (threads > 0) {
+    dispatcher = new Dispatcher<Target>({
+      threads,
+      ringBytes: RING_BYTES,
+      maxInflight: MAX_INFLIGHT,
+      control,
+      sink: { deliver: (t, s, b) => app!.sink.deliver(t, s, b), fail: (t, s, b) => app!.sink.fail(t, s, b) },
+      args: (slot, req, resp, journal) => ({
+        slot,
+        req,
+        resp,
+        state: state.buffer as SharedArrayBuffer,
+        stateSizes: svc.stateSizes,
+        lock: lockBuffer,
+        counters: countersBuffer,
+        control,
+        core,
+        runId,
+        journal,
+      }),
+      attachJournal: (name) => writer.attachProducer(name),
+      detachJournal: (name) => writer.detachProducer(name),
+      onWorkerDeath: (slot, err, failed) => {
+        const broke = mainLock.breakIfHeldBy(slot);
+        log.error({ slot, err: String(err), failed_requests: failed, lock_broken: broke }, 'worker stopped; its in-flight requests were answered 503 and it is being replaced');
+      },
+    });
+    const d = dispatcher;
+    backend = { mode: 'pool', submit: (k, b, t) => d.submit(k, b, t), inflight: () => d.inflight() };
+  } else {
+    const service = new GateService(core, state, mainLock, SYSTEM_CLOCK, runId, mainBatch, mainCounters);
+    backend = { mode: 'inline', service, flush: flushMain };
+  }
+
+  const journalStats = (): JournalStats => writer.stats();
+  const metrics = new Metrics({
+    counters: countersBuffer,
+    opsAuthFailures: () => ops.authFailures,
+    rotations: () => ops.rotations,
+    queueDepth: () => dispatcher?.inflight() ?? 0,
+    workersAlive: () => dispatcher?.aliveWorkers() ?? 0,
+    journal: journalStats,
+    wsConnections: () => app?.wsConnections ?? 0,
+    wsBackpressureClosed: () => app?.wsBackpressureClosed ?? 0,
+  });
+
+  const health = () => {
+    const j = journalStats();
+    return {
+      status: 'healthy',
+      models_loaded: false,
+      version: { sha: svc.gitSha, branch: svc.gitBranch, build_ts: startedAt.toISOString(), order_profile: svc.orderProfileLabel },
+      uptime_s: Math.round((Date.now() - startedAt.getTime()) / 1000),
+      workers: threads === 0 ? 'inline' : (dispatcher?.aliveWorkers() ?? 0),
+      journal_failing: j.failing,
+    };
+  };
+  const readiness = () => {
+    const j = journalStats();
+    const g = ops.guardState();
+    const workersOk = threads === 0 || (dispatcher?.aliveWorkers() ?? 0) > 0;
+    const journalOk = !(j.failing && svc.journal.onWriteError === 'fail_closed');
+    return {
+      ready: workersOk && journalOk,
+      body: {
+        config_loaded: true,
+        last_event_ts: j.lastWriteMs,
+        halt: g.halted || governanceHalted(state, SYSTEM_CLOCK.wallSec()),
+        models_loaded: false,
+        armed: g.armed,
+        cooloff_until: g.cooloff_until,
+        journal_failing: j.failing,
+        workers_alive: threads === 0 ? 'inline' : (dispatcher?.aliveWorkers() ?? 0),
+      },
+    };
+  };
+
+  app = new GateApp({
+    uws,
+    backend,
+    ops,
+    metrics,
+    maxBodyBytes: svc.maxBodyBytes,
+    wsMaxPayloadBytes: svc.wsMaxPayloadBytes,
+    wsMaxBackpressureBytes: svc.wsMaxBackpressureBytes,
+    wsIdleTimeoutS: svc.wsIdleTimeoutS,
+    runnerToken: svc.ops.runnerToken,
+    health,
+    readiness,
+    version: () => version,
+    index: () => ({ name: 'aurora', version, endpoints: ['/pretrade/check', '/posttrade/log', '/ws', '/health', '/metrics', '/version', '/openapi.json'] }),
+    openapi: () => null,
+  });
+  await dispatcher?.start();
+
+  ops.event({ code: 'CONFIG.SWITCHED', details: { name: cfg.source } });
+  if (svc.ops.aliasUsed) ops.event({ code: 'OPS.TOKEN.ALIAS_USED', details: { alias: 'AURORA_OPS_TOKEN' } });
+
+  const port = await app.listen(svc.host, svc.port);
+  ops.event({ code: 'AURORA.STARTUP.OK', details: { host: svc.host, port, pool_threads: threads, version } });
+  log.info({ host: svc.host, port, url: `http://${svc.host}:${port}`, session_dir: sessionDir, run_id: runId, pool_threads: threads, config: cfg.source }, 'listening');
+
+  const gateApp = app;
+  return {
+    port,
+    host: svc.host,
+    sessionDir,
+    runId,
+    resetState(): void {
+      mainLock.acquire();
+      try {
+        new Uint8Array(state.buffer).fill(0);
+        state.init(core.risk);
+      } finally {
+        mainLock.release();
+      }
+      ops.resetForTests(svc.ops.token);
+    },
+    async stop(): Promise<boolean> {
+      gateApp.stopListening();
+      const deadline = Date.now() + 2500;
+      while ((dispatcher?.inflight() ?? 0) > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+      const unanswered = dispatcher?.inflight() ?? 0;
+      if (dispatcher !== null) await dispatcher.stop(1200);
+      gateApp.closeWebSockets();
+      flushMain();
+      mainPort.postMessage({ type: 'end' });
+      const stats = await writer.close(1200);
+      log.info({ lines_written: stats.linesWritten, unanswered, journal_failing: stats.failing }, 'stopped');
+      return unanswered === 0 && !stats.failing;
+    },
+  };
+}

@@ -1,0 +1,4 @@
+import { declareHttpVectorSuite } from '../helpers/vector-runner.ts';
+
+/** Every conformance scenario over real HTTP (uWS, worker threads, journal writer) at pool size 4. */
+declareHttpVectorSuite(4);
