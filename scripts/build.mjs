@@ -4,12 +4,13 @@
 // threads without a loader, and loading one per thread cost ~1 s of start-up on 2 cores.
 // Dependencies stay external (uWebSockets.js is a native addon; the rest resolve from node_modules).
 import { build } from 'esbuild';
+import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const started = performance.now();
-await build({
+const result = await build({
   absWorkingDir: root,
   entryPoints: {
     main: 'src/main.ts',
@@ -25,6 +26,15 @@ await build({
   packages: 'external',
   sourcemap: 'linked',
   logLevel: 'warning',
+  write: false,
   banner: { js: "import { createRequire as __aurora_cr } from 'node:module'; const require = __aurora_cr(import.meta.url);" },
 });
+// Each file is replaced atomically (write a temporary, then rename): several `npm start` may run at
+// once (parallel conformance runs), and a process must never import a half-written bundle.
+mkdirSync(resolve(root, 'dist'), { recursive: true });
+for (const f of result.outputFiles) {
+  const tmp = `${f.path}.${process.pid}.tmp`;
+  writeFileSync(tmp, f.contents);
+  renameSync(tmp, f.path);
+}
 if (!process.argv.includes('--quiet')) console.log(`built dist/ in ${Math.round(performance.now() - started)} ms`);

@@ -77,7 +77,9 @@ export async function startGate(cfg: AppConfig, ctx: { sessionDir: string; runId
   const mainPort: MessagePort = writer.attachProducer('main');
   const mainBatch = new JournalBatch();
   const flushMain = () => {
-    if (mainBatch.lines > 0) mainPort.postMessage({ type: 'batch', ...mainBatch.take() });
+    if (mainBatch.lines === 0) return;
+    const batch = mainBatch.take();
+    if (svc.journal.enabled) mainPort.postMessage({ type: 'batch', ...batch });
   };
   const mainLock = new SharedLock(lockBuffer, MAIN_LOCK_OWNER, false);
   const mainCounters = new GateCounters(countersBuffer, 0);
@@ -105,6 +107,7 @@ export async function startGate(cfg: AppConfig, ctx: { sessionDir: string; runId
         core,
         runId,
         journal,
+        journalEnabled: svc.journal.enabled,
       }),
       attachJournal: (name) => writer.attachProducer(name),
       detachJournal: (name) => writer.detachProducer(name),
@@ -186,7 +189,10 @@ export async function startGate(cfg: AppConfig, ctx: { sessionDir: string; runId
 
   const port = await app.listen(svc.host, svc.port);
   ops.event({ code: 'AURORA.STARTUP.OK', details: { host: svc.host, port, pool_threads: threads, version } });
-  log.info({ host: svc.host, port, url: `http://${svc.host}:${port}`, session_dir: sessionDir, run_id: runId, pool_threads: threads, config: cfg.source }, 'listening');
+  // the one `listening` line is the ready signal (protocol.md): printed whatever the log level
+  const listening = { host: svc.host, port, url: `http://${svc.host}:${port}`, session_dir: sessionDir, run_id: runId, pool_threads: threads, config: cfg.source };
+  if (log.isLevelEnabled('info')) log.info(listening, 'listening');
+  else log.child({}, { level: 'info' }).info(listening, 'listening');
 
   const gateApp = app;
   return {

@@ -11,6 +11,7 @@ export const EMBEDDED_DEFAULTS = {
   ws: { max_payload_bytes: 65536, max_backpressure_bytes: 1048576, idle_timeout_s: 120 },
   pool: { threads: null },
   journal: {
+    enabled: true,
     fsync_interval_ms: 50,
     fsync_lines: 256,
     on_write_error: 'continue',

@@ -8,6 +8,8 @@ import { CODE_DEFAULTS } from './defaults.ts';
 import { ConfigError, envBool, envFlag, envInteger, envNumber, envString, type Env } from './env.ts';
 
 export interface JournalSettings {
+  /** false only for benchmarks: decisions are then NOT journaled (a loud start-up warning says so) */
+  enabled: boolean;
   fsyncIntervalMs: number;
   fsyncLines: number;
   onWriteError: 'continue' | 'fail_closed';
@@ -375,6 +377,8 @@ function resolveService(tree: Tree, env: Env, core: CoreConfig, warnings: string
   }
 
   const cores = availableParallelism();
+  const journalEnabled = envFlag(env, 'AURORA_JOURNAL_ENABLED') ?? val<boolean>(journal.enabled) ?? true;
+  if (!journalEnabled) warnings.push('journal.enabled is false: decisions are NOT journaled (benchmark mode; never run a trading session like this)');
   const eventsBase = basename(val<string>(logging.path) ?? 'logs/events.jsonl');
   const logLevel = envString(env, 'AURORA_LOG_LEVEL') ?? 'info';
   if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(logLevel)) {
@@ -390,6 +394,7 @@ function resolveService(tree: Tree, env: Env, core: CoreConfig, warnings: string
     wsIdleTimeoutS: val<number>(ws.idle_timeout_s) ?? 120,
     poolThreads: val<number>(tree.pool?.threads) ?? cores,
     journal: {
+      enabled: journalEnabled,
       fsyncIntervalMs: val<number>(journal.fsync_interval_ms) ?? 50,
       fsyncLines: val<number>(journal.fsync_lines) ?? 256,
       onWriteError: val<'continue' | 'fail_closed'>(journal.on_write_error) ?? 'continue',

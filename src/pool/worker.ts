@@ -22,6 +22,8 @@ export interface ServeArgs {
   core: CoreConfig;
   runId: string;
   journal: MessagePort;
+  /** false only in benchmark mode (journal.enabled: false): lines are produced and dropped */
+  journalEnabled: boolean;
 }
 
 const JOURNAL_UNAVAILABLE: Reply = {
@@ -69,7 +71,10 @@ export default function serve(args: ServeArgs): number {
       req.release();
       resp.ring();
       served += n;
-      if (journal.lines > 0) args.journal.postMessage({ type: 'batch', ...journal.take() });
+      if (journal.lines > 0) {
+        const batch = journal.take();
+        if (args.journalEnabled) args.journal.postMessage({ type: 'batch', ...batch });
+      }
       continue;
     }
     if (Atomics.load(control, CTL_STOP) !== 0) break;

@@ -35,6 +35,7 @@ export const ConfigTree = Type.Object(
     pool: Section({ threads: Opt(Int({ minimum: 0, maximum: 64 })) }, 'worker pool'),
     journal: Section(
       {
+        enabled: Opt(Type.Boolean()),
         fsync_interval_ms: Opt(Int({ minimum: 1, maximum: 60_000 })),
         fsync_lines: Opt(Int({ minimum: 1, maximum: 1_000_000 })),
         on_write_error: Opt(Type.Union([Type.Literal('continue'), Type.Literal('fail_closed')])),

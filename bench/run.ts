@@ -1,0 +1,134 @@
+/**
+ * `npm run bench [-- --quick]`: the gate against a bare uWebSockets.js floor measured in the same run.
+ * Scenarios: HTTP at 32 connections for pool sizes 0 (inline), 1, 2, 4 and with the journal off;
+ * WebSocket with 64 in flight, strictly sequential, and 4 connections. Prints a markdown table and
+ * SLO lines, writes JSON to bench/results/. Load: wrk for HTTP when installed (apt package `wrk`),
+ * else a Node generator; a Node client for WebSocket.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus } from 'node:os';
+import { join } from 'node:path';
+import { ALLOWED_JSON } from './bodies.ts';
+import { runHttpNode } from './http-load.ts';
+import { ROOT, startFloor, startGateProcess, type Server } from './processes.ts';
+import { hasWrk, runWrk, type LoadResult } from './wrk.ts';
+import { runWs } from './ws-load.ts';
+
+const quick = process.argv.includes('--quick');
+const SECONDS = quick ? 2 : 6;
+const WARMUP = quick ? 1 : 2;
+const wrk = hasWrk();
+
+interface Row extends LoadResult {
+  scenario: string;
+  target: string;
+  ratio: number | null;
+  rssMb: number;
+}
+
+const rows: Row[] = [];
+const progress = (msg: string) => process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${msg}\n`);
+
+async function http(server: Server, conns: number): Promise<LoadResult> {
+  const url = `http://127.0.0.1:${server.port}/pretrade/check`;
+  const run = (secs: number) => (wrk ? runWrk(url, ALLOWED_JSON, conns, secs) : runHttpNode(url, ALLOWED_JSON, conns, secs));
+  await run(WARMUP);
+  return run(SECONDS);
+}
+
+async function ws(server: Server, conns: number, inFlight: number): Promise<LoadResult> {
+  const url = `ws://127.0.0.1:${server.port}/ws`;
+  await runWs(url, ALLOWED_JSON, conns, inFlight, WARMUP);
+  return runWs(url, ALLOWED_JSON, conns, inFlight, SECONDS);
+}
+
+function record(scenario: string, target: string, r: LoadResult, server: Server, floor: LoadResult | null): Row {
+  const row: Row = { scenario, target, ...r, ratio: floor ? r.rps / floor.rps : null, rssMb: server.rss() / 2 ** 20 };
+  rows.push(row);
+  progress(`${scenario} ${target}: ${Math.round(r.rps)} req/s, p50 ${Math.round(r.p50)} us, p99 ${Math.round(r.p99)} us${row.ratio ? `, ${row.ratio.toFixed(2)}x floor` : ''}`);
+  return row;
+}
+
+async function main(): Promise<void> {
+  execFileSync(process.execPath, [join(ROOT, 'scripts/build.mjs'), '--quiet'], { stdio: 'inherit' });
+  progress(`load generator: ${wrk ? 'wrk' : 'node (install wrk for a stronger HTTP generator)'}; ${SECONDS}s per measurement`);
+  const cores = cpus().length;
+  const defaultPool = String(cores);
+
+  // floor, measured first; its HTTP figure is re-measured at the end and the two are averaged
+  const floor = await startFloor();
+  const floorHttp1 = await http(floor, 32);
+  const floorWs64 = await ws(floor, 1, 64);
+  const floorWsSeq = await ws(floor, 1, 1);
+  const floorWs4 = await ws(floor, 4, 16);
+  record('ws 1 conn, 64 in flight', 'floor', floorWs64, floor, null);
+  record('ws sequential', 'floor', floorWsSeq, floor, null);
+  record('ws 4 conns x16', 'floor', floorWs4, floor, null);
+
+  const pools = quick ? ['0', defaultPool] : ['0', '1', '2', '4'];
+  const gateHttp: Record<string, LoadResult> = {};
+  for (const pool of pools) {
+    const g = await startGateProcess({ AURORA_POOL_THREADS: pool, AURORA_LOG_LEVEL: 'warn' });
+    gateHttp[pool] = await http(g, 32);
+    if (pool === defaultPool) {
+      record('ws 1 conn, 64 in flight', `gate pool ${pool}`, await ws(g, 1, 64), g, floorWs64);
+      record('ws sequential', `gate pool ${pool}`, await ws(g, 1, 1), g, floorWsSeq);
+      record('ws 4 conns x16', `gate pool ${pool}`, await ws(g, 4, 16), g, floorWs4);
+    }
+    (gateHttp as Record<string, LoadResult & { rssMb?: number }>)[pool].rssMb = g.rss() / 2 ** 20;
+    await g.stop();
+  }
+  const gOff = await startGateProcess({ AURORA_POOL_THREADS: defaultPool, AURORA_LOG_LEVEL: 'error', AURORA_JOURNAL_ENABLED: '0' });
+  const journalOff = await http(gOff, 32);
+  const offRss = gOff.rss();
+  await gOff.stop();
+
+  const floorHttp2 = await http(floor, 32);
+  const floorHttp: LoadResult = { ...floorHttp1, rps: (floorHttp1.rps + floorHttp2.rps) / 2 };
+  record('http 32 conns', 'floor (start)', floorHttp1, floor, null);
+  record('http 32 conns', 'floor (end)', floorHttp2, floor, null);
+  await floor.stop();
+  for (const pool of pools) {
+    const r = gateHttp[pool] as LoadResult & { rssMb?: number };
+    rows.push({ scenario: 'http 32 conns', target: `gate pool ${pool}${pool === '0' ? ' (inline)' : ''}`, ...r, ratio: r.rps / floorHttp.rps, rssMb: r.rssMb ?? NaN });
+  }
+  rows.push({ scenario: 'http 32 conns', target: `gate pool ${defaultPool}, journal off`, ...journalOff, ratio: journalOff.rps / floorHttp.rps, rssMb: offRss / 2 ** 20 });
+
+  const find = (scenario: string, target: string) => rows.find((r) => r.scenario === scenario && r.target.startsWith(target))!;
+  const gHttp = gateHttp[defaultPool];
+  const seqGate = find('ws sequential', `gate pool ${defaultPool}`);
+  const slos = [
+    { name: `HTTP >= 0.6x floor (pool ${defaultPool})`, value: gHttp.rps / floorHttp.rps, pass: gHttp.rps / floorHttp.rps >= 0.6, shown: `${(gHttp.rps / floorHttp.rps).toFixed(2)}x` },
+    { name: 'WS >= 0.6x floor at 64 in flight', value: find('ws 1 conn, 64 in flight', 'gate').ratio!, pass: find('ws 1 conn, 64 in flight', 'gate').ratio! >= 0.6, shown: `${find('ws 1 conn, 64 in flight', 'gate').ratio!.toFixed(2)}x` },
+    { name: 'sequential WS p50 <= floor p50 + 50 us', value: seqGate.p50 - floorWsSeq.p50, pass: seqGate.p50 <= floorWsSeq.p50 + 50, shown: `+${Math.round(seqGate.p50 - floorWsSeq.p50)} us` },
+    { name: 'sequential WS p99 <= floor p99 + 250 us', value: seqGate.p99 - floorWsSeq.p99, pass: seqGate.p99 <= floorWsSeq.p99 + 250, shown: `+${Math.round(seqGate.p99 - floorWsSeq.p99)} us` },
+    { name: 'journal on costs <= 10 %', value: 1 - gHttp.rps / journalOff.rps, pass: gHttp.rps >= 0.9 * journalOff.rps, shown: `${((1 - gHttp.rps / journalOff.rps) * 100).toFixed(1)} %` },
+  ];
+
+  const fmt = (n: number) => (Number.isFinite(n) ? Math.round(n).toLocaleString('en-US') : '-');
+  const lines = [
+    `| scenario | target | req/s | p50 us | p90 us | p99 us | p99.9 us | x floor | RSS MB |`,
+    `| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |`,
+    ...rows.map((r) => `| ${r.scenario} | ${r.target} | ${fmt(r.rps)} | ${fmt(r.p50)} | ${fmt(r.p90)} | ${fmt(r.p99)} | ${fmt(r.p999)} | ${r.ratio === null ? '' : r.ratio.toFixed(2)} | ${Number.isFinite(r.rssMb) ? r.rssMb.toFixed(0) : ''} |`),
+    '',
+    ...slos.map((s) => `- ${s.pass ? 'PASS' : 'FAIL'} ${s.name}: ${s.shown}`),
+  ];
+  console.log(lines.join('\n'));
+  const stamp = new Date().toISOString().replace(/:/g, '-');
+  const out = {
+    when: new Date().toISOString(),
+    quick,
+    seconds: SECONDS,
+    loadGenerator: wrk ? 'wrk' : 'node',
+    machine: { node: process.version, cpu: cpus()[0]?.model, cores },
+    rows,
+    slos,
+  };
+  mkdirSync(join(ROOT, 'bench/results'), { recursive: true });
+  writeFileSync(join(ROOT, `bench/results/bench-${stamp}.json`), JSON.stringify(out, null, 2));
+  writeFileSync(join(ROOT, 'bench/results/bench-latest.json'), JSON.stringify(out, null, 2));
+  progress(`wrote bench/results/bench-${stamp}.json`);
+}
+
+await main();
