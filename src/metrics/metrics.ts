@@ -23,9 +23,9 @@ const US_BUCKETS = [25, 50, 100, 200, 400, 800, 1600, 3200, 6400, 12800, 25600];
  */
 export class Metrics {
   readonly registry = new client.Registry();
-  private readonly httpCounts = new Map<string, number>();
-  private readonly latencyMs: client.Histogram;
-  private readonly latencyUs: client.Histogram;
+  /** route -> status -> count (no string building per request) */
+  private readonly httpCounts = new Map<string, Map<number, number>>();
+  private readonly latency = new LatencyBuckets();
 
   constructor(src: MetricSources) {
     const r = [this.registry];
@@ -84,8 +84,9 @@ export class Metrics {
         this.inc({ decision: 'deny' }, sumCounter(src.counters, C_DENY));
       },
     });
-    this.latencyMs = new client.Histogram({ name: 'aurora_pretrade_latency_ms', help: 'Pre-trade request latency in the gate (arrival to reply), ms', buckets: LEGACY_MS_BUCKETS, registers: r });
-    this.latencyUs = new client.Histogram({ name: 'aurora_pretrade_latency_us', help: 'Pre-trade request latency in the gate (arrival to reply), microseconds', buckets: US_BUCKETS, registers: r });
+    const lat = this.latency;
+    this.registry.registerMetric(histogramFrom('aurora_pretrade_latency_ms', 'Pre-trade request latency in the gate (arrival to reply), ms', LEGACY_MS_BUCKETS, () => lat.snapshot(LEGACY_MS_BUCKETS, 1000)) as never);
+    this.registry.registerMetric(histogramFrom('aurora_pretrade_latency_us', 'Pre-trade request latency in the gate (arrival to reply), microseconds', US_BUCKETS, () => lat.snapshot(US_BUCKETS, 1)) as never);
     const http = this.httpCounts;
     new client.Counter({
       name: 'aurora_http_requests_total',
@@ -94,10 +95,7 @@ export class Metrics {
       registers: r,
       collect() {
         this.reset();
-        for (const [key, v] of http) {
-          const [route, status] = key.split(' ');
-          this.inc({ route, status }, v);
-        }
+        for (const [route, byStatus] of http) for (const [status, v] of byStatus) this.inc({ route, status: String(status) }, v);
       },
     });
     new client.Counter({
@@ -121,13 +119,13 @@ export class Metrics {
   }
 
   http(route: string, status: number): void {
-    const key = `${route} ${status}`;
-    this.httpCounts.set(key, (this.httpCounts.get(key) ?? 0) + 1);
+    let byStatus = this.httpCounts.get(route);
+    if (byStatus === undefined) this.httpCounts.set(route, (byStatus = new Map()));
+    byStatus.set(status, (byStatus.get(status) ?? 0) + 1);
   }
 
   pretradeLatency(us: number): void {
-    this.latencyUs.observe(us);
-    this.latencyMs.observe(us / 1000);
+    this.latency.observe(us);
   }
 
   text(): Promise<string> {
@@ -137,4 +135,54 @@ export class Metrics {
   get contentType(): string {
     return this.registry.contentType;
   }
+}
+
+/**
+ * Latency observations in fine log-spaced microsecond buckets (a counter increment per request, no
+ * prom-client call on the hot path); Prometheus histograms with any bucket edges are derived at
+ * scrape time. Resolution: 8 buckets per power of two, so a derived bucket edge is off by < 9 %.
+ */
+class LatencyBuckets {
+  private static readonly PER_OCTAVE = 8;
+  private readonly counts = new Float64Array(40 * LatencyBuckets.PER_OCTAVE);
+  private sum = 0;
+  private n = 0;
+
+  observe(us: number): void {
+    const i = us <= 1 ? 0 : Math.min(this.counts.length - 1, Math.ceil(Math.log2(us) * LatencyBuckets.PER_OCTAVE));
+    this.counts[i]++;
+    this.sum += us;
+    this.n++;
+  }
+
+  /** Cumulative counts at each edge (in the histogram's unit = us / divisor), plus sum and count. */
+  snapshot(edges: readonly number[], divisor: number): { buckets: number[]; sum: number; count: number } {
+    const buckets = edges.map((edge) => {
+      const limit = Math.floor(Math.log2(edge * divisor) * LatencyBuckets.PER_OCTAVE);
+      let c = 0;
+      for (let i = 0; i <= limit && i < this.counts.length; i++) c += this.counts[i];
+      return c;
+    });
+    return { buckets, sum: this.sum / divisor, count: this.n };
+  }
+}
+
+/** A prom-client-compatible metric object exposing a histogram computed at scrape time. */
+function histogramFrom(name: string, help: string, edges: readonly number[], read: () => { buckets: number[]; sum: number; count: number }) {
+  return {
+    name,
+    help,
+    type: 'histogram',
+    aggregator: 'sum',
+    collect: undefined,
+    reset() {},
+    get() {
+      const s = read();
+      const values = edges.map((le, i) => ({ labels: { le }, value: s.buckets[i], metricName: `${name}_bucket` }));
+      values.push({ labels: { le: '+Inf' as unknown as number }, value: s.count, metricName: `${name}_bucket` });
+      values.push({ labels: {} as { le: number }, value: s.sum, metricName: `${name}_sum` });
+      values.push({ labels: {} as { le: number }, value: s.count, metricName: `${name}_count` });
+      return { name, help, type: 'histogram', aggregator: 'sum', values };
+    },
+  };
 }

@@ -6,7 +6,7 @@ import type { Ops, OpsReply } from '../gate/ops.ts';
 import type { Metrics } from '../metrics/metrics.ts';
 import type { ReplySink } from '../pool/dispatcher.ts';
 import type { loadUws } from './uws.ts';
-import { errorJson, isJsonContentType, readBody, readHead, remoteAddress, statusLine, writeJson, JSON_TYPE, type RequestHead } from './http-io.ts';
+import { errorJson, isJsonContentType, readBody, readHead, readOpsHead, remoteAddress, statusLine, writeJson, JSON_TYPE, type RequestHead } from './http-io.ts';
 
 /** A request waiting for a worker's reply: an HTTP response, or a WebSocket connection. */
 export class HttpPending {
@@ -128,9 +128,12 @@ export class GateApp {
       const route = t.route;
       this.d.metrics.http(route, status);
       if (route === '/pretrade/check') this.d.metrics.pretradeLatency((performance.now() - t.t0) * 1000);
+      current.res = t.res;
       current.status = status;
       current.body = body;
-      t.res.cork(() => writeJson(t.res, current.status, current.body));
+      t.res.cork(writeCurrent);
+      current.res = null;
+      current.body = '';
       return;
     }
     if (t.closed || t.ws === null) return;
@@ -159,7 +162,7 @@ export class GateApp {
   private decided(route: string, kind: number) {
     return (res: HttpResponse, req: import('uWebSockets.js').HttpRequest) => {
       const t0 = performance.now();
-      const head = readHead(req);
+      const head = readHead(req, this.runnerDigest !== null);
       if (!this.authRunner(res, head)) return this.d.metrics.http(route, 401);
       if (!isJsonContentType(head.contentType)) {
         this.d.metrics.http(route, 415);
@@ -205,7 +208,7 @@ export class GateApp {
   /** Ops routes: authenticate first (before path/body validation, as in the reference). */
   private ops(route: string, handler: (res: HttpResponse, params: string[], head: RequestHead) => void, paramCount = 0) {
     return (res: HttpResponse, req: import('uWebSockets.js').HttpRequest) => {
-      const head = readHead(req);
+      const head = readOpsHead(req);
       const params: string[] = [];
       for (let i = 0; i < paramCount; i++) params.push(req.getParameter(i) ?? '');
       const f = this.d.ops.authorize(head.opsToken, remoteAddress(res));
@@ -341,7 +344,7 @@ export class GateApp {
       closeOnBackpressureLimit: 1 as never,
       sendPingsAutomatically: true,
       upgrade: (res, req, context) => {
-        const head = readHead(req);
+        const head = readHead(req, this.runnerDigest !== null);
         if (!this.authRunner(res, head)) return;
         res.upgrade<WsConn>(
           new WsConn(),
@@ -389,7 +392,11 @@ export class GateApp {
   }
 }
 
-/** Reply being written inside a cork callback (avoids capturing per reply). */
-const current: { status: number; body: Uint8Array | string } = { status: 200, body: '' };
+/** Reply being written inside a cork callback: cork runs synchronously, so one shared slot and one
+ * function replace a closure per reply. */
+const current: { res: HttpResponse | null; status: number; body: Uint8Array | string } = { res: null, status: 200, body: '' };
+function writeCurrent(): void {
+  writeJson(current.res!, current.status, current.body);
+}
 
 export { JSON_TYPE, KIND_WS, statusLine, type Reply };

@@ -52,17 +52,25 @@ export interface RequestHead {
   runnerToken: string | undefined;
 }
 
-export function readHead(req: HttpRequest): RequestHead {
+/** Headers of a data route (pretrade/posttrade/ws): no ops token. */
+export function readHead(req: HttpRequest, withRunnerToken: boolean): RequestHead {
   const cl = req.getHeader('content-length');
-  const ops = req.getHeader('x-ops-token');
-  const runner = req.getHeader('x-runner-token');
-  // uWS returns '' for a missing header; an empty X-OPS-TOKEN must stay distinguishable (403, not 401)
+  const runner = withRunnerToken ? req.getHeader('x-runner-token') : '';
   return {
     contentType: req.getHeader('content-type'),
     contentLength: cl === '' ? -1 : Number(cl),
-    opsToken: ops === '' && !hasHeader(req, 'x-ops-token') ? undefined : ops,
+    opsToken: undefined,
     runnerToken: runner === '' ? undefined : runner,
   };
+}
+
+/** Headers of an ops route, including X-OPS-TOKEN. */
+export function readOpsHead(req: HttpRequest): RequestHead {
+  const head = readHead(req, false);
+  const ops = req.getHeader('x-ops-token');
+  // uWS returns '' for a missing header; an empty X-OPS-TOKEN must stay distinguishable (403, not 401)
+  head.opsToken = ops === '' && !hasHeader(req, 'x-ops-token') ? undefined : ops;
+  return head;
 }
 
 function hasHeader(req: HttpRequest, name: string): boolean {
