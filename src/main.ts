@@ -31,9 +31,15 @@ async function main(): Promise<void> {
   process.env.AURORA_SESSION_DIR = sessionDir;
   const runId = `${stamp}-${randomBytes(3).toString('hex')}`;
 
-  const gate = await startGate(cfg, { sessionDir, runId, log });
+  // signal handlers first: a SIGTERM during start-up stops the gate as soon as it is up
+  let gate: Awaited<ReturnType<typeof startGate>> | null = null;
+  let stopRequested: string | null = null;
   let stopping = false;
   const stop = (signal: string) => {
+    if (gate === null) {
+      stopRequested = signal;
+      return;
+    }
     if (stopping) return;
     stopping = true;
     log.info({ signal }, 'stopping');
@@ -47,6 +53,8 @@ async function main(): Promise<void> {
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
+  gate = await startGate(cfg, { sessionDir, runId, log });
+  if (stopRequested !== null) stop(stopRequested);
 }
 
 main().catch((err: unknown) => {

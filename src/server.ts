@@ -94,7 +94,7 @@ export async function startGate(cfg: AppConfig, ctx: { sessionDir: string; runId
       ringBytes: RING_BYTES,
       maxInflight: MAX_INFLIGHT,
       control,
-      sink: { deliver: (t, s, b) => app!.sink.deliver(t, s, b), fail: (t, s, b) => app!.sink.fail(t, s, b) },
+      sink: { deliver: (t, s, b) => app!.sink.deliver(t, s, b), fail: (t, s, b, r) => app!.sink.fail(t, s, b, r) },
       args: (slot, req, resp, journal) => ({
         slot,
         req,
@@ -212,6 +212,9 @@ export async function startGate(cfg: AppConfig, ctx: { sessionDir: string; runId
     },
     async stop(): Promise<boolean> {
       gateApp.stopListening();
+      // from here on, requests on still-open connections are refused (503 shutting_down): a request
+      // is either decided and journaled before the writer closes, or not decided at all
+      gateApp.stopping = true;
       const deadline = Date.now() + 2500;
       while ((dispatcher?.inflight() ?? 0) > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
       const unanswered = dispatcher?.inflight() ?? 0;

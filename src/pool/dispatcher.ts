@@ -8,8 +8,8 @@ import type { ServeArgs } from './worker.ts';
 /** Where replies go: the transport implements this (HTTP response or WebSocket). */
 export interface ReplySink<T> {
   deliver(target: T, status: number, body: Uint8Array): void;
-  /** a request that will get no reply from a worker (worker died, or shutting down) */
-  fail(target: T, status: number, body: string): void;
+  /** a request that will get no reply from a worker (it died); `request` is its body, when still known */
+  fail(target: T, status: number, body: string, request: Uint8Array | null): void;
 }
 
 export interface DispatcherOptions<T> {
@@ -166,12 +166,24 @@ export class Dispatcher<T> {
     ch.alive = false;
     this.drain(ch);
     let failed = 0;
+    // requests the worker had not finished are still in its request ring (records are released only
+    // after their replies): fail each with its own bytes, so a WebSocket error can carry the frame's id
+    const view: RecordView = { id: 0, meta: 0, bytes: new Uint8Array(0) };
+    while (ch.req.next(view)) {
+      const slot = view.id & ch.mask;
+      const t = ch.pending[slot];
+      if (t !== undefined) {
+        ch.pending[slot] = undefined;
+        failed++;
+        this.opts.sink.fail(t, 503, WORKER_FAILED, view.bytes.slice());
+      }
+    }
     for (let i = 0; i < ch.pending.length; i++) {
       const t = ch.pending[i];
       if (t !== undefined) {
         ch.pending[i] = undefined;
         failed++;
-        this.opts.sink.fail(t, 503, WORKER_FAILED);
+        this.opts.sink.fail(t, 503, WORKER_FAILED, null);
       }
     }
     ch.inflight = 0;

@@ -26,6 +26,9 @@ export interface ServeArgs {
   journalEnabled: boolean;
 }
 
+/** Requests decided before their journal lines are posted and their replies published. */
+const MAX_BATCH = 64;
+
 const JOURNAL_UNAVAILABLE: Reply = {
   status: 503,
   body: '{"error":{"code":"journal_unavailable","message":"the journal cannot be written and journal.on_write_error is fail_closed"}}',
@@ -57,24 +60,29 @@ export default function serve(args: ServeArgs): number {
   Atomics.add(control, CTL_READY, 1);
   Atomics.notify(control, CTL_READY);
 
+  const ids = new Array<number>(MAX_BATCH);
+  const replies = new Array<Reply>(MAX_BATCH);
   for (;;) {
     const bell = req.doorbell();
     let n = 0;
-    while (req.next(view)) {
+    while (n < MAX_BATCH && req.next(view)) {
       const start = view.bytes.byteOffset;
       const text = reqBuf.toString('utf8', start, start + view.bytes.length);
-      const reply = handle(service, control, view.meta & 0xff, text);
-      writeReply(resp, respBuf, view.id, reply);
+      ids[n] = view.id;
+      replies[n] = handle(service, control, view.meta & 0xff, text);
       n++;
     }
     if (n > 0) {
-      req.release();
-      resp.ring();
-      served += n;
+      // journal first, replies second: a reply the client sees always has its journal lines handed
+      // to the writer thread, even if this thread dies right after (protocol.md journal guarantee)
       if (journal.lines > 0) {
         const batch = journal.take();
         if (args.journalEnabled) args.journal.postMessage({ type: 'batch', ...batch });
       }
+      for (let i = 0; i < n; i++) writeReply(resp, respBuf, ids[i], replies[i]);
+      req.release();
+      resp.ring();
+      served += n;
       continue;
     }
     if (Atomics.load(control, CTL_STOP) !== 0) break;

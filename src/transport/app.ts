@@ -50,6 +50,24 @@ export interface AppDeps {
 }
 
 const OVERLOADED = errorJson('overloaded', 'every worker queue is full; retry shortly');
+const SHUTTING_DOWN = errorJson('shutting_down', 'the gate is stopping; nothing was decided');
+
+/**
+ * A WebSocket error reply for a frame the main thread answers itself (overload, shutdown, a worker
+ * that died): the frame is parsed here — only on these rare paths — so the reply carries its id.
+ */
+function wsErrorEnvelope(frame: Uint8Array | null, errorBody: string): string {
+  let id = 'null';
+  if (frame !== null) {
+    try {
+      const env = JSON.parse(Buffer.from(frame.buffer, frame.byteOffset, frame.byteLength).toString('utf8')) as { id?: unknown };
+      if (typeof env.id === 'string' || (typeof env.id === 'number' && Number.isSafeInteger(env.id))) id = JSON.stringify(env.id);
+    } catch {
+      /* not JSON: id stays null */
+    }
+  }
+  return `{"id":${id},"ok":false,"error":${errorBody.slice('{"error":'.length, -1)}}`;
+}
 const EMPTY_BODY = errorJson('invalid_request', 'the request needs a JSON body', [{ path: '(body)', message: 'is required' }]);
 const UTF8 = new TextDecoder('utf-8', { fatal: true });
 
@@ -85,13 +103,18 @@ export class GateApp {
   private listenSocket: us_listen_socket | null = null;
   private readonly conns = new Set<WsConn>();
   wsBackpressureClosed = 0;
+  /** set when the process stops: new requests are answered 503 shutting_down, never half-journaled */
+  stopping = false;
   readonly sink: ReplySink<Target>;
   private readonly runnerDigest: Buffer | null;
 
   constructor(deps: AppDeps) {
     this.d = deps;
     this.runnerDigest = deps.runnerToken === null ? null : createHash('sha256').update(deps.runnerToken).digest();
-    this.sink = { deliver: (t, status, body) => this.reply(t, status, body), fail: (t, status, body) => this.reply(t, status, body) };
+    this.sink = {
+      deliver: (t, status, body) => this.reply(t, status, body),
+      fail: (t, status, body, request) => this.reply(t, status, t.kind === 1 ? wsErrorEnvelope(request, body) : body),
+    };
     this.app = deps.uws.App();
     this.routes();
   }
@@ -184,6 +207,7 @@ export class GateApp {
   }
 
   private dispatch(kind: number, body: Uint8Array, p: HttpPending): void {
+    if (this.stopping) return this.finish(p, 503, SHUTTING_DOWN);
     if (body.length === 0) return this.finish(p, 422, EMPTY_BODY);
     const b = this.d.backend;
     if (b.mode === 'pool') {
@@ -211,6 +235,10 @@ export class GateApp {
       const head = readOpsHead(req);
       const params: string[] = [];
       for (let i = 0; i < paramCount; i++) params.push(req.getParameter(i) ?? '');
+      if (this.stopping) {
+        this.d.metrics.http(route, 503);
+        return writeJson(res, 503, SHUTTING_DOWN);
+      }
       const f = this.d.ops.authorize(head.opsToken, remoteAddress(res));
       if (f !== null) {
         this.d.metrics.http(route, f.status);
@@ -366,8 +394,13 @@ export class GateApp {
           return;
         }
         const b = d.backend;
+        const frame = new Uint8Array(message);
+        if (this.stopping) {
+          ws.send(wsErrorEnvelope(frame, SHUTTING_DOWN), false);
+          return;
+        }
         if (b.mode === 'pool') {
-          if (!b.submit(KIND_WS, new Uint8Array(message), c)) ws.send(`{"id":null,"ok":false,"error":${OVERLOADED.slice(9, -1)}}`, false);
+          if (!b.submit(KIND_WS, frame, c)) ws.send(wsErrorEnvelope(frame, OVERLOADED), false);
           return;
         }
         let text: string;
