@@ -120,7 +120,18 @@ export async function startGate(cfg: AppConfig, ctx: { sessionDir: string; runId
     backend = { mode: 'pool', submit: (k, b, t) => d.submit(k, b, t), inflight: () => d.inflight() };
   } else {
     const service = new GateService(core, state, mainLock, SYSTEM_CLOCK, runId, mainBatch, mainCounters);
-    backend = { mode: 'inline', service, flush: flushMain };
+    // inline: one journal message per event-loop turn, not per request (the main thread is both
+    // producer and replier, so nothing answered can outlive its lines except by process death)
+    let flushQueued = false;
+    const flushSoon = () => {
+      if (flushQueued) return;
+      flushQueued = true;
+      setImmediate(() => {
+        flushQueued = false;
+        flushMain();
+      });
+    };
+    backend = { mode: 'inline', service, flush: flushSoon };
   }
 
   const journalStats = (): JournalStats => writer.stats();
@@ -176,6 +187,7 @@ export async function startGate(cfg: AppConfig, ctx: { sessionDir: string; runId
     wsMaxBackpressureBytes: svc.wsMaxBackpressureBytes,
     wsIdleTimeoutS: svc.wsIdleTimeoutS,
     runnerToken: svc.ops.runnerToken,
+    countInvalid: () => mainCounters.invalid(),
     health,
     readiness,
     version: () => version,

@@ -76,6 +76,7 @@ export class Ops {
     const recent = (this.failures.get(remote) ?? []).filter((t) => now - t < 60_000);
     if (recent.length >= AUTH_FAILS_PER_MINUTE) {
       this.failures.set(remote, recent);
+      this.authFailures++;
       return fail(429, 'auth_rate_limited', 'too many failed ops authentications from this address; wait a minute');
     }
     let f: Failure | null = null;

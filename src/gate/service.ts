@@ -88,20 +88,30 @@ export class GateService {
     return this.posttrade(body);
   }
 
+  /** A body or frame that is not valid UTF-8 (nothing decided). */
+  invalidUtf8(ws: boolean): Reply {
+    const f = fail(400, 'invalid_utf8', 'the body is not valid UTF-8');
+    this.counters.invalid();
+    return ws ? wsError('null', f) : { status: f.status, body: JSON.stringify(f.body) };
+  }
+
   /** One WebSocket text frame: the envelope of protocol.md; the reply is the response envelope. */
   wsFrame(text: string): Reply {
     let env: unknown;
     try {
       env = JSON.parse(text);
     } catch (err) {
+      this.counters.invalid();
       return wsError('null', malformedJson((err as Error).message));
     }
     if (env === null || typeof env !== 'object' || Array.isArray(env)) {
+      this.counters.invalid();
       return wsError('null', fail(400, 'invalid_envelope', 'a frame must be a JSON object {"id", "op", "body"}'));
     }
     const e = env as Record<string, unknown>;
     const id = e.id;
     if (!((typeof id === 'string' && id.length <= 256) || (typeof id === 'number' && Number.isSafeInteger(id)))) {
+      this.counters.invalid();
       return wsError('null', fail(400, 'invalid_envelope', '"id" must be a string (at most 256 characters) or an integer'));
     }
     const idJson = JSON.stringify(id);
@@ -116,6 +126,7 @@ export class GateService {
       case 'ping':
         return { status: 200, body: `{"id":${idJson},"ok":true,"body":{"pong":true,"ts_ms":${Date.now()}}}` };
       default:
+        this.counters.invalid();
         return wsError(idJson, fail(400, 'unknown_op', `unknown op ${JSON.stringify(e.op) ?? 'undefined'}: use pretrade.check, posttrade.log or ping`));
     }
     if (r.status === 200) return { status: 200, body: `{"id":${idJson},"ok":true,"body":${r.body}}` };

@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import type { MessagePort } from 'node:worker_threads';
 import type { CoreConfig } from '../core/config.ts';
 import { GateState, type StateSizes } from '../core/state/gate-state.ts';
@@ -66,10 +67,13 @@ export default function serve(args: ServeArgs): number {
     const bell = req.doorbell();
     let n = 0;
     while (n < MAX_BATCH && req.next(view)) {
-      const start = view.bytes.byteOffset;
-      const text = reqBuf.toString('utf8', start, start + view.bytes.length);
       ids[n] = view.id;
-      replies[n] = handle(service, control, view.meta & 0xff, text);
+      // strict UTF-8, as on the inline path: a lossy decode would decide on U+FFFD-mangled symbols
+      if (!isUtf8(view.bytes)) replies[n] = service.invalidUtf8((view.meta & 0xff) === KIND_WS);
+      else {
+        const start = view.bytes.byteOffset;
+        replies[n] = handle(service, control, view.meta & 0xff, reqBuf.toString('utf8', start, start + view.bytes.length));
+      }
       n++;
     }
     if (n > 0) {

@@ -42,6 +42,8 @@ export interface AppDeps {
   wsMaxBackpressureBytes: number;
   wsIdleTimeoutS: number;
   runnerToken: string | null;
+  /** counts a request refused before it reached the decision (400/413/415/422 at the transport) */
+  countInvalid(): void;
   health(): unknown;
   readiness(): { ready: boolean; body: unknown };
   version(): string;
@@ -188,10 +190,12 @@ export class GateApp {
       const head = readHead(req, this.runnerDigest !== null);
       if (!this.authRunner(res, head)) return this.d.metrics.http(route, 401);
       if (!isJsonContentType(head.contentType)) {
+        this.d.countInvalid();
         this.d.metrics.http(route, 415);
         return writeJson(res, 415, errorJson('unsupported_media_type', `Content-Type must be application/json, got ${JSON.stringify(head.contentType)}`));
       }
       if (head.contentLength > this.d.maxBodyBytes) {
+        this.d.countInvalid();
         this.d.metrics.http(route, 413);
         return writeJson(res, 413, errorJson('body_too_large', `the body exceeds ${this.d.maxBodyBytes} bytes`), ['Connection', 'close']);
       }
@@ -226,6 +230,7 @@ export class GateApp {
   }
 
   private finish(p: HttpPending, status: number, body: string): void {
+    if (status >= 400 && status < 500) this.d.countInvalid();
     this.reply(p, status, body);
   }
 
@@ -390,6 +395,7 @@ export class GateApp {
       message: (ws, message, isBinary) => {
         const c = ws.getUserData();
         if (isBinary) {
+          d.countInvalid();
           ws.send(`{"id":null,"ok":false,"error":${JSON.stringify({ code: 'binary_frame', message: 'send JSON as text frames' })}}`, false);
           return;
         }
@@ -407,6 +413,7 @@ export class GateApp {
         try {
           text = UTF8.decode(new Uint8Array(message));
         } catch {
+          d.countInvalid();
           ws.send('{"id":null,"ok":false,"error":{"code":"invalid_utf8","message":"the frame is not valid UTF-8"}}', false);
           return;
         }

@@ -11,7 +11,7 @@ import { isPretradeOnly, loadScenarios, subsetMismatches, type Scenario } from '
  * The pretrade-only conformance scenarios replayed against the decision core in-process (no HTTP):
  * config from the scenario's env/YAML, a fresh shared state per scenario, each step's response matched
  * with the README's subset rules. Quirk scenarios where we deliberately diverge are listed in
- * docs/decisions.md and asserted in test/core/quirks.test.ts instead.
+ * docs/decisions.md and asserted in test/service/divergences.test.ts instead.
  */
 const DIVERGENT_QUIRKS = new Set(['trap-bad-delta-type-500', 'input-qty-negative-allowed', 'input-latency-non-numeric-500', 'gov-dq-stale-book-killswitch', 'gov-dq-abnormal-spread', 'spread-limit-env-invalid-shadows-alias']);
 

@@ -1,0 +1,227 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DIVERGENT } from '../helpers/divergent.ts';
+import { http, startTestGate, type TestGate } from '../helpers/gate.ts';
+import { groupByConfig } from '../helpers/vector-runner.ts';
+import { isPretradeOnly, loadScenarios, subsetMismatches, type Scenario } from '../helpers/vectors.ts';
+import { WsClient, wsBodyText } from '../helpers/ws.ts';
+
+/**
+ * The pretrade-only conformance scenarios replayed over the WebSocket transport (protocol.md
+ * "WebSocket"): one connection per scenario, each step sent as `{"id","op":"pretrade.check","body"}`
+ * and awaited before the next (steps depend on each other), matched against the step's `expect`
+ * (status 200 -> `ok:true` + subset match on `body`; any other status -> `ok:false` with an error code).
+ *
+ * Gates: one per (configuration, pool size), `resetState()` between scenarios, as the HTTP suite does.
+ * Starting a gate costs ~0.1 s inline (pool 0), ~0.75 s at pool 1 and ~2 s at pool 4 on 2 cores (each
+ * worker imports and compiles the schemas), and most configuration groups hold a single scenario. To keep
+ * this file within its time budget: pool sizes 1 and 4 replay the configuration groups holding several
+ * scenarios (the bulk: the default configuration, `env: vectors`, anti-churn, ...); every group, the
+ * single-scenario ones included, is replayed inline at pool size 0 (same envelope code, main thread).
+ * The HTTP suites and test/core/vectors.test.ts replay every configuration already; WebSocket adds
+ * the envelope, not new decisions. AURORA_TEST_FULL=1 replays every group at pool sizes 1 and 4 too.
+ */
+const FULL = process.env.AURORA_TEST_FULL === '1';
+const scenarios = loadScenarios().filter((s) => isPretradeOnly(s) && !DIVERGENT.has(s.name));
+const groups = groupByConfig(scenarios);
+
+/** Error codes an HTTP status maps to over the WebSocket (the error envelope is the HTTP one). */
+const CODE_FOR_STATUS: Record<number, string> = { 400: 'malformed_json', 422: 'invalid_request' };
+
+async function replayWs(gate: TestGate, s: Scenario): Promise<string[]> {
+  const problems: string[] = [];
+  const ws = await WsClient.connect(gate.url);
+  try {
+    for (const [i, st] of s.steps.entries()) {
+      if (st.sleep_ms !== undefined) {
+        await new Promise((r) => setTimeout(r, st.sleep_ms));
+        continue;
+      }
+      const id = `${s.name}#${i}`;
+      const env = await ws.request('pretrade.check', st.body, id);
+      const want = st.expect!;
+      if (env.id !== id) problems.push(`step ${i}: id ${JSON.stringify(env.id)}, expected ${JSON.stringify(id)}`);
+      if (want.status === 200) {
+        if (env.ok !== true) {
+          problems.push(`step ${i}: ok ${JSON.stringify(env.ok)}, expected true: ${env.text.slice(0, 300)}`);
+          continue;
+        }
+        if (want.json !== undefined) for (const p of subsetMismatches(want.json, env.body)) problems.push(`step ${i}: ${p}`);
+      } else {
+        if (env.ok !== false) problems.push(`step ${i}: ok ${JSON.stringify(env.ok)}, expected false (HTTP status ${want.status}): ${env.text.slice(0, 300)}`);
+        const code = env.error?.code;
+        if (typeof code !== 'string' || code === '') problems.push(`step ${i}: no error.code: ${env.text.slice(0, 300)}`);
+        else if (CODE_FOR_STATUS[want.status] !== undefined && code !== CODE_FOR_STATUS[want.status]) {
+          problems.push(`step ${i}: error.code ${code}, expected ${CODE_FOR_STATUS[want.status]} (HTTP ${want.status})`);
+        }
+        if ('body' in env) problems.push(`step ${i}: an error envelope carries a body`);
+      }
+    }
+  } finally {
+    await ws.close();
+  }
+  return problems;
+}
+
+describe('pretrade-only vectors over WebSocket', () => {
+  it('has the scenarios to replay', () => {
+    expect(scenarios.length).toBeGreaterThan(50);
+    expect(groups.length).toBeGreaterThan(1);
+  });
+});
+
+for (const threads of [1, 4, 0]) {
+  const selected = threads === 0 || FULL ? groups : groups.filter((g) => g.length >= 2);
+  for (const group of selected) {
+    describe(`ws pool ${threads}: ${group[0].name}${group.length > 1 ? ` (+${group.length - 1} with the same config)` : ''}`, () => {
+      let gate: TestGate | null = null;
+      let startError: Error | null = null;
+      beforeAll(async () => {
+        try {
+          gate = await startTestGate({ ...(group[0].env ?? {}), AURORA_POOL_THREADS: String(threads) }, group[0].config_yaml);
+        } catch (err) {
+          startError = err as Error;
+        }
+      });
+      afterAll(async () => {
+        await gate?.stop();
+      });
+      for (const s of group) {
+        it(s.name, async () => {
+          expect(startError?.message ?? null).toBeNull();
+          gate!.resetState();
+          expect(await replayWs(gate!, s)).toEqual([]);
+        });
+      }
+      if (threads === 4 && group === selected[0]) {
+        it('pipelined frames on one connection are each answered once, matched by id', async () => {
+          gate!.resetState();
+          const ws = await WsClient.connect(gate!.url);
+          const body = { account: { mode: 'testnet' }, order: { side: 'buy', qty: 1 }, market: { latency_ms: 5, score: 0.5, a_bps: 5, b_bps: 10, slip_bps_est: 1, spread_bps: 3 } };
+          const ids = Array.from({ length: 400 }, (_, i) => (i % 2 === 0 ? `p-${i}` : i));
+          const replies = await Promise.all(ids.map((id) => ws.request(id === 7 ? 'ping' : 'pretrade.check', id === 7 ? undefined : { ...body, req_id: String(id) }, id)));
+          expect(replies.map((r) => r.id)).toEqual(ids);
+          expect(replies.filter((r) => r.ok !== true)).toEqual([]);
+          expect(replies.filter((r) => r.id !== 7 && (r.body as { allow: boolean }).allow !== true).length).toBe(0);
+          // nothing unmatched or duplicated arrives afterwards
+          await expect(ws.next(200)).rejects.toThrow(/no WebSocket message/);
+          await ws.close();
+        });
+      }
+    });
+  }
+}
+
+/**
+ * HTTP and WebSocket give the same decision for the same request and journal it the same way
+ * (protocol.md: "The decision for a request is the same whichever transport carried it, and both are
+ * journaled alike"). The sequence is every request body of the default-configuration scenarios, sent
+ * one after another to two fresh gates (no reset in between, so the state evolves identically); the
+ * requests that trip the HealthGuard go last so the earlier ones exercise every other guard.
+ */
+describe('HTTP and WebSocket are equivalent', () => {
+  const env = { OPS_TOKEN: 'transport-equivalence-token-0123456789' };
+  // the default-configuration group: the largest one without YAML and with no env beyond the ops token
+  const defaultGroup = groups
+    .filter((g) => g[0].config_yaml === undefined && Object.keys(g[0].env ?? {}).every((k) => k === 'OPS_TOKEN'))
+    .sort((a, b) => b.length - a.length)[0];
+  const bodies: unknown[] = [];
+  for (const s of defaultGroup ?? []) for (const st of s.steps) if (st.body !== undefined && st.expect?.status === 200) bodies.push(st.body);
+  const latencyOf = (b: unknown) => Number((b as { market?: { latency_ms?: unknown } }).market?.latency_ms ?? 0);
+  const sequence = [...bodies.filter((b) => latencyOf(b) <= 30), ...bodies.filter((b) => !(latencyOf(b) <= 30))].map((b, i) => ({
+    ...(b as Record<string, unknown>),
+    req_id: `eq-${i}`,
+  }));
+
+  let httpGate: TestGate;
+  let wsGate: TestGate;
+  const httpBodies: string[] = [];
+  const wsBodies: string[] = [];
+  const wsIds: string[] = [];
+
+  beforeAll(async () => {
+    [httpGate, wsGate] = await Promise.all([startTestGate({ ...env, AURORA_POOL_THREADS: '1' }), startTestGate({ ...env, AURORA_POOL_THREADS: '1' })]);
+  });
+  let stopped = false;
+  afterAll(async () => {
+    if (!stopped) await Promise.all([httpGate?.stop(), wsGate?.stop()]);
+  });
+
+  it('uses a long, varied sequence', () => {
+    expect(defaultGroup).toBeDefined();
+    expect(sequence.length).toBeGreaterThan(40);
+  });
+
+  it('answers every request with byte-identical response bodies', async () => {
+    for (const body of sequence) {
+      const r = await http(httpGate.url + '/pretrade/check', 'POST', { body });
+      expect(r.status, r.text).toBe(200);
+      httpBodies.push(r.text);
+    }
+    const ws = await WsClient.connect(wsGate.url);
+    for (const [i, body] of sequence.entries()) {
+      const id = `eq-ws-${i}`;
+      const env = await ws.request('pretrade.check', body, id);
+      expect(env.ok, env.text).toBe(true);
+      const text = wsBodyText(env);
+      expect(text, `reply frame shape: ${env.text.slice(0, 200)}`).not.toBeNull();
+      wsBodies.push(text!);
+      wsIds.push(id);
+    }
+    await ws.close();
+    for (let i = 0; i < sequence.length; i++) expect(wsBodies[i], `request ${i}: ${JSON.stringify(sequence[i])}`).toBe(httpBodies[i]);
+    // the sequence is not trivial: allows and several different denials
+    const reasons = new Set(httpBodies.map((t) => (JSON.parse(t) as { reason: string }).reason));
+    expect(reasons.has('ok')).toBe(true);
+    expect(reasons.size).toBeGreaterThanOrEqual(6);
+  });
+
+  it('journals the same POLICY.DECISION records (minus ts_ns, run_id, ws_id, req_id)', async () => {
+    expect(httpBodies.length).toBe(sequence.length);
+    stopped = true;
+    expect(await httpGate.stop()).toBe(true);
+    expect(await wsGate.stop()).toBe(true);
+    const decisions = (gate: TestGate) =>
+      readFileSync(join(gate.sessionDir, 'aurora_events.jsonl'), 'utf8')
+        .split('\n')
+        .filter((l) => l !== '')
+        .map((l) => JSON.parse(l) as Record<string, unknown>)
+        .filter((r) => r.event_code === 'POLICY.DECISION');
+    // one record per answered request, matched by req_id (exactly one each: none lost, none doubled)
+    const byReqId = (records: Record<string, unknown>[]) => {
+      const m = new Map<unknown, Record<string, unknown>>();
+      for (const r of records) {
+        const id = (r.details as Record<string, unknown>).req_id;
+        expect(m.has(id), `req_id ${String(id)} journaled twice`).toBe(false);
+        m.set(id, r);
+      }
+      return sequence.map((_, i) => m.get(`eq-${i}`)!);
+    };
+    const hAll = decisions(httpGate);
+    const wAll = decisions(wsGate);
+    expect(hAll.length).toBe(sequence.length);
+    expect(wAll.length).toBe(sequence.length);
+    const h = byReqId(hAll);
+    const w = byReqId(wAll);
+    const strip = (r: Record<string, unknown>) => {
+      const { ts_ns: _t, run_id: _r, details, ...rest } = r;
+      const { ws_id: _w, req_id: _q, ...d } = details as Record<string, unknown>;
+      return { ...rest, details: d };
+    };
+    for (let i = 0; i < sequence.length; i++) {
+      const hd = h[i].details as Record<string, unknown>;
+      const wd = w[i].details as Record<string, unknown>;
+      // the ids are journaled: req_id from the body on both, ws_id (the envelope id) only over WebSocket
+      expect(hd.req_id).toBe(`eq-${i}`);
+      expect(wd.req_id).toBe(`eq-${i}`);
+      expect('ws_id' in hd).toBe(false);
+      expect(wd.ws_id).toBe(wsIds[i]);
+      expect(strip(w[i]), `decision ${i}`).toEqual(strip(h[i]));
+      // and the journaled decision is the one answered
+      const answered = JSON.parse(httpBodies[i]) as { allow: boolean; reason: string };
+      expect(hd.allow).toBe(answered.allow);
+      expect(hd.reason).toBe(answered.reason);
+    }
+  });
+});
