@@ -91,6 +91,8 @@ const OVERLAY: ReadonlyArray<[env: string, path: string, kind: 'number' | 'int' 
   ['AURORA_ORDER_PROFILE', 'pretrade.order_profile', 'string'],
   ['AURORA_MAX_CONCURRENT', 'risk.max_concurrent', 'int'],
   ['AURORA_SIZE_SCALE', 'risk.size_scale', 'number'],
+  ['AURORA_API_HOST', 'api.host', 'string'],
+  ['AURORA_API_PORT', 'api.port', 'int'],
   ['AURORA_HOST', 'api.host', 'string'],
   ['AURORA_PORT', 'api.port', 'int'],
   ['AURORA_POOL_THREADS', 'pool.threads', 'int'],
@@ -154,6 +156,12 @@ export function resolveConfig(fileTree: Tree, env: Env, source: string, startWar
     throw new ConfigError(`invalid configuration (${source}):\n  ${lines.join('\n  ')}`);
   }
 
+  for (const [alias, name] of [['AURORA_API_HOST', 'AURORA_HOST'], ['AURORA_API_PORT', 'AURORA_PORT']]) {
+    if (envString(env, alias) !== undefined) warnings.push(`${alias} is the reference's name: prefer ${name} (which wins when both are set)`);
+  }
+  for (const ignored of ['AURORA_ACK_TTL_S', 'AURORA_ACK_SCAN_PERIOD_S', 'TRADING_MAX_LATENCY_MS']) {
+    if (envString(env, ignored) !== undefined) warnings.push(`${ignored} is read by nothing in AURORA (the reference's ack tracker and /predict are not part of the gate)`);
+  }
   const unknown = Object.keys(tree).filter((k) => !KNOWN_SECTIONS.has(k) && !QUIET_SECTIONS.has(k));
   if (unknown.length > 0) warnings.push(`unknown configuration sections ignored: ${unknown.join(', ')}`);
 
@@ -372,6 +380,7 @@ function resolveService(tree: Tree, env: Env, core: CoreConfig, warnings: string
   if (token === null && candidates.every(([, v]) => v === undefined)) {
     warnings.push('no ops token configured (OPS_TOKEN): ops endpoints answer 401');
   }
+  if (tokenSource === 'AURORA_OPS_TOKEN') warnings.push('AURORA_OPS_TOKEN is a deprecated alias: set OPS_TOKEN instead');
   if (envString(env, 'OPS_TOKEN') !== undefined && envString(env, 'AURORA_OPS_TOKEN') !== undefined) {
     warnings.push('both OPS_TOKEN and AURORA_OPS_TOKEN are set: OPS_TOKEN is used, the alias is ignored');
   }

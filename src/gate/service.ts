@@ -7,13 +7,17 @@ import type { GateState } from '../core/state/gate-state.ts';
 import { symbolKey } from '../core/state/symbol-table.ts';
 import { eventLine, guessTsNs, normaliseExchangeError, orderLine } from '../journal/records.ts';
 import { PretradeCheckRequest } from '../schema/pretrade.ts';
+import { PosttradeLogRequest } from '../schema/posttrade.ts';
 import { compileValidator } from '../schema/validate.ts';
+import { WsRequest } from '../schema/ws.ts';
 import { fail, invalidRequest, malformedJson, type Failure } from './errors.ts';
 import type { JournalBatch } from './journal-batch.ts';
 import { encodeResponse, type Clock, type StateLock } from './pretrade.ts';
 import type { GateCounters } from './counters.ts';
 
 const validator = compileValidator<PretradeCheckRequest>(PretradeCheckRequest);
+const posttradeValidator = compileValidator<PosttradeLogRequest>(PosttradeLogRequest);
+const wsRequest = compileValidator<WsRequest>(WsRequest);
 
 /** Request kinds carried in a ring record's `meta` (low byte). */
 export const KIND_PRETRADE = 1;
@@ -104,21 +108,16 @@ export class GateService {
       this.counters.invalid();
       return wsError('null', malformedJson((err as Error).message));
     }
-    if (env === null || typeof env !== 'object' || Array.isArray(env)) {
+    if (!wsRequest.check(env)) {
       this.counters.invalid();
-      return wsError('null', fail(400, 'invalid_envelope', 'a frame must be a JSON object {"id", "op", "body"}'));
+      return wsError('null', fail(400, 'invalid_envelope', 'a frame must be a JSON object {"id", "op", "body"} with a string (<= 256 characters) or integer id', wsRequest.errors(env)));
     }
-    const e = env as Record<string, unknown>;
-    const id = e.id;
-    if (!((typeof id === 'string' && id.length <= 256) || (typeof id === 'number' && Number.isSafeInteger(id)))) {
-      this.counters.invalid();
-      return wsError('null', fail(400, 'invalid_envelope', '"id" must be a string (at most 256 characters) or an integer'));
-    }
-    const idJson = JSON.stringify(id);
+    const e = env;
+    const idJson = JSON.stringify(e.id);
     let r: Reply;
     switch (e.op) {
       case 'pretrade.check':
-        r = this.pretrade(e.body, id);
+        r = this.pretrade(e.body, e.id);
         break;
       case 'posttrade.log':
         r = this.posttrade(e.body);
@@ -177,9 +176,7 @@ export class GateService {
   }
 
   posttrade(body: unknown): Reply {
-    if (body === null || typeof body !== 'object' || Array.isArray(body)) {
-      return this.failure(fail(422, 'invalid_request', 'the post-trade record must be a JSON object', [{ path: '(body)', message: 'must be an object' }]));
-    }
+    if (!posttradeValidator.check(body)) return this.failure(invalidRequest(posttradeValidator.errors(body)));
     if (depthExceeds(body, MAX_DEPTH)) {
       return this.failure(fail(422, 'invalid_request', `the post-trade record is nested deeper than ${MAX_DEPTH} levels`, [{ path: '(body)', message: `must nest at most ${MAX_DEPTH} levels` }]));
     }

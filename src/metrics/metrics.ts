@@ -29,16 +29,18 @@ export class Metrics {
 
   constructor(src: MetricSources) {
     const r = [this.registry];
-    const fromShared = (name: string, help: string, slot: number) =>
+    /** a counter whose value is read from elsewhere at scrape time */
+    const simple = (name: string, help: string, read: () => number) =>
       new client.Counter({
         name,
         help,
         registers: r,
         collect() {
           this.reset();
-          this.inc(sumCounter(src.counters, slot));
+          this.inc(read());
         },
       });
+    const fromShared = (name: string, help: string, slot: number) => simple(name, help, () => sumCounter(src.counters, slot));
     new client.Counter({
       name: 'aurora_events_emitted_total',
       help: 'Journal events written, by event code',
@@ -56,16 +58,6 @@ export class Metrics {
     fromShared('aurora_orders_success_total', 'Post-trade records classified success (de-duplicated)', C_SUCCESS);
     fromShared('aurora_orders_rejected_total', 'Post-trade records classified failed', C_REJECTED);
     fromShared('aurora_invalid_requests_total', 'Requests rejected before deciding (400/422)', C_INVALID);
-    const simple = (name: string, help: string, read: () => number) =>
-      new client.Counter({
-        name,
-        help,
-        registers: r,
-        collect() {
-          this.reset();
-          this.inc(read());
-        },
-      });
     simple('aurora_ops_auth_fail_total', 'Ops authentication failures (401/403/429)', src.opsAuthFailures);
     simple('aurora_ops_token_rotations_total', 'Successful ops token rotations', src.rotations);
     simple('aurora_ws_backpressure_closed_total', 'WebSocket connections closed for exceeding the send buffer limit', src.wsBackpressureClosed);

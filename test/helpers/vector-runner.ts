@@ -38,8 +38,13 @@ export function groupByConfig(scenarios: Scenario[]): Scenario[][] {
  */
 export function declareHttpVectorSuite(threads: number): void {
   const scenarios = loadScenarios().filter((s) => !DIVERGENT.has(s.name));
-  for (const group of groupByConfig(scenarios)) {
-    describe(`pool ${threads}: ${group[0].name}${group.length > 1 ? ` (+${group.length - 1} with the same config)` : ''}`, () => {
+  declareGroupedSuite(`pool ${threads}`, threads, groupByConfig(scenarios), replayHttp);
+}
+
+/** One describe per config group: a gate started once, `resetState()` before each scenario. */
+export function declareGroupedSuite(label: string, threads: number, groups: Scenario[][], replay: (gate: TestGate, s: Scenario) => Promise<string[]>): void {
+  for (const group of groups) {
+    describe(`${label}: ${group[0].name}${group.length > 1 ? ` (+${group.length - 1} with the same config)` : ''}`, () => {
       let gate: TestGate | null = null;
       let startError: Error | null = null;
       beforeAll(async () => {
@@ -56,7 +61,7 @@ export function declareHttpVectorSuite(threads: number): void {
         it(s.name, async () => {
           expect(startError?.message ?? null).toBeNull();
           gate!.resetState();
-          expect(await replayHttp(gate!, s)).toEqual([]);
+          expect(await replay(gate!, s)).toEqual([]);
         });
       }
     });

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DIVERGENT } from '../helpers/divergent.ts';
 import { http, startTestGate, type TestGate } from '../helpers/gate.ts';
-import { groupByConfig } from '../helpers/vector-runner.ts';
+import { declareGroupedSuite, groupByConfig } from '../helpers/vector-runner.ts';
 import { isPretradeOnly, loadScenarios, subsetMismatches, type Scenario } from '../helpers/vectors.ts';
 import { WsClient, wsBodyText } from '../helpers/ws.ts';
 
@@ -73,45 +73,31 @@ describe('pretrade-only vectors over WebSocket', () => {
 
 for (const threads of [1, 4, 0]) {
   const selected = threads === 0 || FULL ? groups : groups.filter((g) => g.length >= 2);
-  for (const group of selected) {
-    describe(`ws pool ${threads}: ${group[0].name}${group.length > 1 ? ` (+${group.length - 1} with the same config)` : ''}`, () => {
-      let gate: TestGate | null = null;
-      let startError: Error | null = null;
-      beforeAll(async () => {
-        try {
-          gate = await startTestGate({ ...(group[0].env ?? {}), AURORA_POOL_THREADS: String(threads) }, group[0].config_yaml);
-        } catch (err) {
-          startError = err as Error;
-        }
-      });
-      afterAll(async () => {
-        await gate?.stop();
-      });
-      for (const s of group) {
-        it(s.name, async () => {
-          expect(startError?.message ?? null).toBeNull();
-          gate!.resetState();
-          expect(await replayWs(gate!, s)).toEqual([]);
-        });
-      }
-      if (threads === 4 && group === selected[0]) {
-        it('pipelined frames on one connection are each answered once, matched by id', async () => {
-          gate!.resetState();
-          const ws = await WsClient.connect(gate!.url);
-          const body = { account: { mode: 'testnet' }, order: { side: 'buy', qty: 1 }, market: { latency_ms: 5, score: 0.5, a_bps: 5, b_bps: 10, slip_bps_est: 1, spread_bps: 3 } };
-          const ids = Array.from({ length: 400 }, (_, i) => (i % 2 === 0 ? `p-${i}` : i));
-          const replies = await Promise.all(ids.map((id) => ws.request(id === 7 ? 'ping' : 'pretrade.check', id === 7 ? undefined : { ...body, req_id: String(id) }, id)));
-          expect(replies.map((r) => r.id)).toEqual(ids);
-          expect(replies.filter((r) => r.ok !== true)).toEqual([]);
-          expect(replies.filter((r) => r.id !== 7 && (r.body as { allow: boolean }).allow !== true).length).toBe(0);
-          // nothing unmatched or duplicated arrives afterwards
-          await expect(ws.next(200)).rejects.toThrow(/no WebSocket message/);
-          await ws.close();
-        });
-      }
-    });
-  }
+  declareGroupedSuite(`ws pool ${threads}`, threads, selected, replayWs);
 }
+
+describe('ws pool 4: pipelining', () => {
+  let gate: TestGate | null = null;
+  beforeAll(async () => {
+    gate = await startTestGate({ ...(groups[0][0].env ?? {}), AURORA_POOL_THREADS: '4' }, groups[0][0].config_yaml);
+  });
+  afterAll(async () => {
+    await gate?.stop();
+  });
+    it('pipelined frames on one connection are each answered once, matched by id', async () => {
+      gate!.resetState();
+      const ws = await WsClient.connect(gate!.url);
+      const body = { account: { mode: 'testnet' }, order: { side: 'buy', qty: 1 }, market: { latency_ms: 5, score: 0.5, a_bps: 5, b_bps: 10, slip_bps_est: 1, spread_bps: 3 } };
+      const ids = Array.from({ length: 400 }, (_, i) => (i % 2 === 0 ? `p-${i}` : i));
+      const replies = await Promise.all(ids.map((id) => ws.request(id === 7 ? 'ping' : 'pretrade.check', id === 7 ? undefined : { ...body, req_id: String(id) }, id)));
+      expect(replies.map((r) => r.id)).toEqual(ids);
+      expect(replies.filter((r) => r.ok !== true)).toEqual([]);
+      expect(replies.filter((r) => r.id !== 7 && (r.body as { allow: boolean }).allow !== true).length).toBe(0);
+      // nothing unmatched or duplicated arrives afterwards
+      await expect(ws.next(200)).rejects.toThrow(/no WebSocket message/);
+      await ws.close();
+    });
+});
 
 /**
  * HTTP and WebSocket give the same decision for the same request and journal it the same way
