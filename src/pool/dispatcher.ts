@@ -69,6 +69,7 @@ export class Dispatcher<T> {
   private rr = 0;
   private stopping = false;
 
+
   constructor(opts: DispatcherOptions<T>) {
     if ((opts.maxInflight & (opts.maxInflight - 1)) !== 0) throw new Error('maxInflight must be a power of two');
     this.opts = opts;
@@ -129,7 +130,10 @@ export class Dispatcher<T> {
     best.pending[slot] = target;
     best.nextId = (id + 1) >>> 0;
     best.inflight++;
-    best.req.ring();
+    best.req.ringIfSleeping();
+    // opportunistic: while requests flow in, collect finished replies here instead of waiting for
+    // the doorbell's asynchronous wake-up (each of which costs an event-loop task)
+    for (let i = 0; i < chs.length; i++) if (!chs[i].resp.isEmpty()) this.drain(chs[i]);
     return true;
   }
 

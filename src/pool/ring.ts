@@ -12,6 +12,8 @@
 const HEAD = 0;
 const TAIL = 1;
 const DOORBELL = 2;
+/** 1 while the consumer is (about to be) asleep on the doorbell: producers notify only then */
+const SLEEPING = 3;
 const CTL_WORDS = 16; // a cache line of control words; the rest unused
 
 const HEADER = 12;
@@ -113,6 +115,25 @@ export class Ring {
   ring(): void {
     Atomics.add(this.ctl, DOORBELL, 1);
     Atomics.notify(this.ctl, DOORBELL);
+  }
+
+  /**
+   * Producer: wakes the consumer only if it announced it is going to sleep. A futex wake is the
+   * costliest step of a hand-off; a busy consumer finds the record on its next look anyway. Safe by
+   * seq-cst ordering: either the consumer's emptiness re-check sees our `head`, or we see its flag.
+   */
+  ringIfSleeping(): void {
+    if (Atomics.load(this.ctl, SLEEPING) !== 0) this.ring();
+  }
+
+  /**
+   * Consumer: sleep until a producer rings or `timeoutMs` passes, unless records arrived meanwhile.
+   * `seen` is the doorbell value read before the consumer last found the ring empty.
+   */
+  sleep(seen: number, timeoutMs: number): void {
+    Atomics.store(this.ctl, SLEEPING, 1);
+    if (this.isEmpty()) Atomics.wait(this.ctl, DOORBELL, seen, timeoutMs);
+    Atomics.store(this.ctl, SLEEPING, 0);
   }
 
   /** Consumer: the doorbell value to wait on. */

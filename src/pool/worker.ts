@@ -90,7 +90,7 @@ export default function serve(args: ServeArgs): number {
       continue;
     }
     if (Atomics.load(control, CTL_STOP) !== 0) break;
-    Atomics.wait(req.ctl, DOORBELL_INDEX, bell, 200);
+    req.sleep(bell, 200);
   }
   args.journal.postMessage({ type: 'end' });
   args.journal.close();
