@@ -95,7 +95,7 @@ export async function startGate(cfg: AppConfig, ctx: { sessionDir: string; runId
       maxInflight: MAX_INFLIGHT,
       control,
       sink: { deliver: (t, s, b) => app!.sink.deliver(t, s, b), fail: (t, s, b, r) => app!.sink.fail(t, s, b, r) },
-      args: (slot, req, resp, journal) => ({
+      args: (slot, req, resp, journal, journalRing) => ({
         slot,
         req,
         resp,
@@ -108,8 +108,10 @@ export async function startGate(cfg: AppConfig, ctx: { sessionDir: string; runId
         runId,
         journal,
         journalEnabled: svc.journal.enabled,
+        journalRing,
+        journalBell: writer.bell,
       }),
-      attachJournal: (name) => writer.attachProducer(name),
+      attachJournal: (name, ring) => writer.attachProducer(name, ring),
       detachJournal: (name) => writer.detachProducer(name),
       onWorkerDeath: (slot, err, failed) => {
         const broke = mainLock.breakIfHeldBy(slot);
@@ -227,14 +229,17 @@ export async function startGate(cfg: AppConfig, ctx: { sessionDir: string; runId
       // from here on, requests on still-open connections are refused (503 shutting_down): a request
       // is either decided and journaled before the writer closes, or not decided at all
       gateApp.stopping = true;
-      const deadline = Date.now() + 2500;
-      while ((dispatcher?.inflight() ?? 0) > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+      // one budget for the whole stop (protocol.md: exit within 5 s), spent in order
+      const end = Date.now() + 4500;
+      const left = (reserve: number) => Math.max(100, end - Date.now() - reserve);
+      const inflightDeadline = Date.now() + 2000;
+      while ((dispatcher?.inflight() ?? 0) > 0 && Date.now() < inflightDeadline) await new Promise((r) => setTimeout(r, 5));
       const unanswered = dispatcher?.inflight() ?? 0;
-      if (dispatcher !== null) await dispatcher.stop(1200);
+      if (dispatcher !== null) await dispatcher.stop(left(1000));
       gateApp.closeWebSockets();
       flushMain();
       mainPort.postMessage({ type: 'end' });
-      const stats = await writer.close(1200);
+      const stats = await writer.close(left(300));
       log.info({ lines_written: stats.linesWritten, unanswered, journal_failing: stats.failing }, 'stopped');
       return unanswered === 0 && !stats.failing;
     },

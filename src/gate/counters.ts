@@ -14,6 +14,7 @@ export const C_SUCCESS = 3;
 export const C_REJECTED = 4;
 export const C_INVALID = 5;
 export const C_UNKNOWN_EVENT = 6;
+export const C_JOURNAL_DROPPED = 7;
 const FIXED = 8;
 export const SLICE_WORDS = FIXED + EVENT_CODE_LIST.length;
 
@@ -42,6 +43,9 @@ export class GateCounters {
   }
   invalid(): void {
     this.slice[C_INVALID]++;
+  }
+  journalDropped(lines: number): void {
+    this.slice[C_JOURNAL_DROPPED] += lines;
   }
   event(code: string): void {
     const i = EVENT_INDEX.get(code);

@@ -26,6 +26,8 @@ import {
   type WriterThreadData,
 } from './writer.ts';
 import { applyRetention, archiveName, fsyncDir, gzipArchive, plainArchivesOf, utcDay } from './rotation.ts';
+import { Ring, type RecordView } from '../pool/ring.ts';
+import { BELL_SEQ, BELL_SLEEPING } from './bell.ts';
 
 type Batch = Extract<ProducerMessage, { type: 'batch' }>;
 
@@ -54,10 +56,13 @@ interface Producer {
   name: string;
   port: MessagePort;
   ended: boolean;
+  /** shared-memory journal ring (pool workers): records `[file index | lines << 8]` + UTF-8 lines */
+  ring: Ring | null;
 }
 
 const port = parentPort!;
-const { opts, stats: sab } = workerData as WriterThreadData;
+const { opts, stats: sab, bell: bellSab } = workerData as WriterThreadData;
+const bell = new Int32Array(bellSab);
 const dir = opts.sessionDir;
 
 // ---- stats (published into the SharedArrayBuffer under a seqlock, see writer.ts) --------------------------
@@ -306,7 +311,7 @@ function countLines(s: string): number {
 }
 
 /** Write one chunk (complete lines) with whole-buffer writes. Returns false if it was not (entirely) written. */
-function writeChunk(f: FileState, chunk: string): boolean {
+function writeChunk(f: FileState, chunk: string | Uint8Array): boolean {
   if (f.fd === null) {
     try {
       openFile(f); // `raw` on its first write, or a file whose open/fd failed earlier
@@ -318,7 +323,7 @@ function writeChunk(f: FileState, chunk: string): boolean {
   maybeRotate(f);
   const fd = f.fd;
   if (fd === null) return false; // reopen after rotation failed (already recorded)
-  const buf = Buffer.from(chunk, 'utf8');
+  const buf = typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : chunk;
   let off = 0;
   try {
     while (off < buf.length) {
@@ -414,6 +419,66 @@ function enqueue(b: Batch): void {
   publish();
 }
 
+// ---- shared-memory rings ---------------------------------------------------------------------------------
+const ringView: RecordView = { id: 0, meta: 0, bytes: new Uint8Array(0) };
+
+/** Writes every record waiting in one producer's ring straight from shared memory; returns the lines. */
+function drainRing(p: Producer): number {
+  const ring = p.ring;
+  if (ring === null) return 0;
+  let lines = 0;
+  let any = false;
+  while (ring.next(ringView)) {
+    any = true;
+    const f = fileList[ringView.meta & 0xff];
+    const n = ringView.meta >>> 8;
+    st.linesReceived += n;
+    if (f !== undefined && writeChunk(f, ringView.bytes)) {
+      st.linesWritten += n;
+      linesSinceFsync += n;
+      lines += n;
+    }
+  }
+  if (any) {
+    ring.release();
+    if (linesSinceFsync >= opts.fsyncLines || st.lastWriteMs - lastFsyncMs >= opts.fsyncIntervalMs) fsyncAll();
+  }
+  return lines;
+}
+
+function drainRings(): number {
+  let n = 0;
+  for (const p of producers.values()) n += drainRing(p);
+  if (n > 0) publish();
+  return n;
+}
+
+function ringsEmpty(): boolean {
+  for (const p of producers.values()) if (p.ring !== null && !p.ring.isEmpty()) return false;
+  return true;
+}
+
+/**
+ * Serves the rings: drain, yield to the event loop (control messages, fsync timer), repeat; when all
+ * are empty, announce sleep and wait on the doorbell (producers ring it only then) or the fsync
+ * interval, whichever comes first.
+ */
+async function ringLoop(): Promise<void> {
+  while (!finishing) {
+    const seen = Atomics.load(bell, BELL_SEQ);
+    if (drainRings() > 0) {
+      await new Promise((r) => setImmediate(r));
+      continue;
+    }
+    Atomics.store(bell, BELL_SLEEPING, 1);
+    if (ringsEmpty()) {
+      const w = Atomics.waitAsync(bell, BELL_SEQ, seen, Math.max(1, opts.fsyncIntervalMs));
+      if (w.async) await w.value;
+    }
+    Atomics.store(bell, BELL_SLEEPING, 0);
+  }
+}
+
 // ---- producers -------------------------------------------------------------------------------------------
 const producers = new Map<string, Producer>();
 
@@ -421,6 +486,7 @@ function onProducerMessage(p: Producer, m: ProducerMessage): void {
   if (p.ended || m === null || typeof m !== 'object') return;
   if (m.type === 'batch') enqueue(m);
   else if (m.type === 'end') {
+    drainRing(p); // the producer wrote its last records before posting 'end'
     p.ended = true;
     p.port.close();
     checkClose();
@@ -430,6 +496,7 @@ function onProducerMessage(p: Producer, m: ProducerMessage): void {
 /** Take whatever the producer already posted (synchronously, in order), then stop listening. */
 function drainPort(p: Producer): void {
   if (p.ended) return;
+  drainRing(p);
   for (let r = receiveMessageOnPort(p.port); r !== undefined; r = receiveMessageOnPort(p.port)) {
     onProducerMessage(p, r.message as ProducerMessage);
     if (p.ended) break;
@@ -438,13 +505,13 @@ function drainPort(p: Producer): void {
   p.port.close();
 }
 
-function attach(name: string, p2: MessagePort): void {
+function attach(name: string, p2: MessagePort, ring?: { ctl: SharedArrayBuffer; data: SharedArrayBuffer }): void {
   const old = producers.get(name);
   if (old && !old.ended) {
     stderr(`[journal] producer '${name}' attached again before its 'end': treating the old one as detached`);
     drainPort(old);
   }
-  const p: Producer = { name, port: p2, ended: false };
+  const p: Producer = { name, port: p2, ended: false, ring: ring ? new Ring(ring) : null };
   producers.set(name, p);
   p2.on('message', (m: ProducerMessage) => {
     try {
@@ -501,7 +568,7 @@ port.on('message', (m: ControlMessage) => {
   try {
     if (m.type === 'attach') {
       if (finishing) m.port.close();
-      else attach(m.name, m.port);
+      else attach(m.name, m.port, m.ring);
     } else if (m.type === 'detach') {
       const p = producers.get(m.name);
       if (p) {
@@ -540,6 +607,7 @@ try {
   }
   publish();
   post({ type: 'ready' });
+  void ringLoop();
 } catch (e) {
   clearInterval(fsyncTimer);
   for (const f of fileList) closeFd(f);

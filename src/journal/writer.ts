@@ -9,6 +9,7 @@
  */
 import { Worker, MessageChannel, type MessagePort } from 'node:worker_threads';
 import { threadModuleUrl } from '../thread-module.ts';
+import type { RingBuffers } from '../pool/ring.ts';
 import { writeSync } from 'node:fs';
 
 export interface JournalFiles {
@@ -110,7 +111,10 @@ export const ST_BYTES = ST_ERR_OFFSET + ST_ERR_BYTES;
 export interface WriterThreadData {
   opts: WriterOptions;
   stats: SharedArrayBuffer;
+  /** journal doorbell: [0] bumped by producers, [1] = 1 while the thread sleeps on it */
+  bell: SharedArrayBuffer;
 }
+
 
 /** thread -> main */
 export type ThreadMessage =
@@ -121,7 +125,7 @@ export type ThreadMessage =
 
 /** main -> thread */
 export type ControlMessage =
-  | { type: 'attach'; name: string; port: MessagePort }
+  | { type: 'attach'; name: string; port: MessagePort; ring?: RingBuffers }
   | { type: 'detach'; name: string }
   | { type: 'close'; timeoutMs: number };
 
@@ -204,8 +208,12 @@ export class JournalWriter {
   #onClosed: (() => void) | null = null;
   #exited = false;
 
-  private constructor(worker: Worker, sab: SharedArrayBuffer) {
+  /** the shared doorbell producers with a journal ring use to wake the thread */
+  readonly bell: SharedArrayBuffer;
+
+  private constructor(worker: Worker, sab: SharedArrayBuffer, bell: SharedArrayBuffer) {
     this.#worker = worker;
+    this.bell = bell;
     this.#i32 = new Int32Array(sab, 0, 1);
     this.#f64 = new Float64Array(sab, ST_F64_OFFSET, ST_FIELDS);
     this.#bytes = new Uint8Array(sab, ST_ERR_OFFSET, ST_ERR_BYTES);
@@ -242,7 +250,8 @@ export class JournalWriter {
     const f64 = new Float64Array(sab, ST_F64_OFFSET, ST_FIELDS);
     f64[ST.lastWriteMs] = NaN;
     f64[ST.lastErrorLen] = -1;
-    const worker = spawnWriterThread({ opts: full, stats: sab });
+    const bell = new SharedArrayBuffer(16);
+    const worker = spawnWriterThread({ opts: full, stats: sab, bell });
     return new Promise<JournalWriter>((resolve, reject) => {
       const cleanup = (): void => {
         worker.off('message', onMsg);
@@ -252,7 +261,7 @@ export class JournalWriter {
       const onMsg = (m: ThreadMessage): void => {
         if (m.type === 'ready') {
           cleanup();
-          resolve(new JournalWriter(worker, sab));
+          resolve(new JournalWriter(worker, sab, bell));
         } else if (m.type === 'startError') {
           cleanup();
           void worker.terminate();
@@ -279,10 +288,10 @@ export class JournalWriter {
    * main thread). Attaching an existing name replaces the old producer (its already-posted batches are written
    * first). Throws once close() was called.
    */
-  attachProducer(name: string): MessagePort {
+  attachProducer(name: string, ring?: RingBuffers): MessagePort {
     if (this.#closePromise || this.#exited) throw new Error('journal writer is closing/closed');
     const { port1, port2 } = new MessageChannel();
-    this.#worker.postMessage({ type: 'attach', name, port: port2 } satisfies ControlMessage, [port2]);
+    this.#worker.postMessage({ type: 'attach', name, port: port2, ring } satisfies ControlMessage, [port2]);
     return port1;
   }
 

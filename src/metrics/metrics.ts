@@ -1,5 +1,5 @@
 import client from 'prom-client';
-import { C_ALLOW, C_DENIED_ORDERS, C_DENY, C_INVALID, C_REJECTED, C_SUCCESS, EVENT_CODE_LIST, sumCounter, sumEvent } from '../gate/counters.ts';
+import { C_ALLOW, C_JOURNAL_DROPPED, C_DENIED_ORDERS, C_DENY, C_INVALID, C_REJECTED, C_SUCCESS, EVENT_CODE_LIST, sumCounter, sumEvent } from '../gate/counters.ts';
 
 /** What the metrics read from the rest of the process at scrape time. */
 export interface MetricSources {
@@ -102,7 +102,7 @@ export class Metrics {
     });
     new client.Gauge({ name: 'aurora_journal_lag_lines', help: 'Journal lines received by the writer and not yet written', registers: r, collect() { const j = src.journal(); this.set(Math.max(0, j.linesReceived - j.linesWritten)); } });
     new client.Gauge({ name: 'aurora_journal_batches_pending', help: 'Journal batches queued in the writer', registers: r, collect() { this.set(src.journal().batchesPending); } });
-    new client.Counter({ name: 'aurora_journal_dropped_total', help: 'Journal lines dropped (the writer never drops: always 0)', registers: r });
+    fromShared('aurora_journal_dropped_total', 'Journal lines dropped because the writer thread took no lines for 5 s (target: 0)', C_JOURNAL_DROPPED);
     simple('aurora_journal_lines_written_total', 'Journal lines written', () => src.journal().linesWritten);
     new client.Gauge({ name: 'aurora_pool_queue_depth', help: 'Requests handed to workers and not yet answered', registers: r, collect() { this.set(src.queueDepth()); } });
     new client.Gauge({ name: 'aurora_pool_workers_alive', help: 'Worker threads serving', registers: r, collect() { this.set(src.workersAlive()); } });

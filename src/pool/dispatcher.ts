@@ -20,13 +20,15 @@ export interface DispatcherOptions<T> {
   control: SharedArrayBuffer;
   sink: ReplySink<T>;
   /** everything a worker needs except its rings, slot and journal port */
-  args(slot: number, req: RingBuffers, resp: RingBuffers, journal: MessagePort): ServeArgs;
-  /** a journal producer port for a (re)started worker, and the hook when one dies */
-  attachJournal(name: string): MessagePort;
+  args(slot: number, req: RingBuffers, resp: RingBuffers, journal: MessagePort, journalRing: RingBuffers): ServeArgs;
+  /** a journal producer (port + shared ring) for a (re)started worker, and the hook when one dies */
+  attachJournal(name: string, ring: RingBuffers): MessagePort;
   detachJournal(name: string): void;
   /** a worker died: break the state lock if it held it */
   onWorkerDeath(slot: number, err: unknown, failed: number): void;
 }
+
+const JOURNAL_RING_BYTES = 4 << 20;
 
 const WORKER_FAILED = '{"error":{"code":"worker_failed","message":"the worker deciding this request stopped; nothing was decided, retry"}}';
 
@@ -154,8 +156,10 @@ export class Dispatcher<T> {
     ch.generation++;
     const gen = ch.generation;
     const name = `worker-${ch.slot}`;
-    const port = this.opts.attachJournal(name);
-    const args = this.opts.args(ch.slot, ch.reqBuffers, ch.respBuffers, port);
+    // a fresh journal ring per (re)start: the writer may still be draining a dead worker's ring
+    const journalRing = Ring.allocate(JOURNAL_RING_BYTES);
+    const port = this.opts.attachJournal(name, journalRing);
+    const args = this.opts.args(ch.slot, ch.reqBuffers, ch.respBuffers, port, journalRing);
     ch.alive = true;
     ch.task = this.pool.run(args, { transferList: [port] as never });
     ch.task.then(

@@ -9,6 +9,7 @@ import { GateService, KIND_POSTTRADE, KIND_PRETRADE, KIND_WS, type Reply } from 
 import { SharedLock } from '../state/lock.ts';
 import { CTL_FAIL_CLOSED, CTL_JOURNAL_FAILING, CTL_READY, CTL_STOP } from './control.ts';
 import { DOORBELL_INDEX, Ring, type RecordView, type RingBuffers } from './ring.ts';
+import { BELL_SEQ, BELL_SLEEPING } from '../journal/bell.ts';
 
 export interface ServeArgs {
   /** 1-based worker slot; also the lock owner id */
@@ -25,6 +26,9 @@ export interface ServeArgs {
   journal: MessagePort;
   /** false only in benchmark mode (journal.enabled: false): lines are produced and dropped */
   journalEnabled: boolean;
+  /** shared-memory ring to the journal writer thread, and its doorbell */
+  journalRing: RingBuffers;
+  journalBell: SharedArrayBuffer;
 }
 
 /** Requests decided before their journal lines are posted and their replies published. */
@@ -47,6 +51,10 @@ export default function serve(args: ServeArgs): number {
   const respBuf = resp.buffer();
   const control = new Int32Array(args.control);
   const journal = new JournalBatch();
+  const journalRing = new Ring(args.journalRing);
+  const journalRingBuf = journalRing.buffer();
+  const journalBell = new Int32Array(args.journalBell);
+  const counters = new GateCounters(args.counters, args.slot);
   const service = new GateService(
     args.core,
     new GateState(args.state, args.stateSizes),
@@ -54,7 +62,7 @@ export default function serve(args: ServeArgs): number {
     SYSTEM_CLOCK,
     args.runId,
     journal,
-    new GateCounters(args.counters, args.slot),
+    counters,
   );
   const view: RecordView = { id: 0, meta: 0, bytes: new Uint8Array(0) };
   let served = 0;
@@ -80,8 +88,8 @@ export default function serve(args: ServeArgs): number {
       // journal first, replies second: a reply the client sees always has its journal lines handed
       // to the writer thread, even if this thread dies right after (protocol.md journal guarantee)
       if (journal.lines > 0) {
-        const batch = journal.take();
-        if (args.journalEnabled) args.journal.postMessage({ type: 'batch', ...batch });
+        if (args.journalEnabled) toJournal(journalRing, journalRingBuf, journalBell, journal, counters);
+        else journal.take();
       }
       for (let i = 0; i < n; i++) writeReply(resp, respBuf, ids[i], replies[i]);
       req.release();
@@ -92,9 +100,47 @@ export default function serve(args: ServeArgs): number {
     if (Atomics.load(control, CTL_STOP) !== 0) break;
     req.sleep(bell, 200);
   }
-  args.journal.postMessage({ type: 'end' });
+  args.journal.postMessage({ type: 'end' }); // after the last ring records: the writer drains them first
   args.journal.close();
   return served;
+}
+
+const FILES = ['events', 'denied', 'success', 'failed', 'raw'] as const;
+const JOURNAL_WAIT_MS = 5000;
+
+/**
+ * Copies a batch's lines into the shared journal ring (one record per file), then wakes the writer if
+ * it sleeps. A full ring is backpressure: the worker waits for the writer; after 5 s without room
+ * (the writer is gone) the lines are dropped, counted (aurora_journal_dropped_total) and logged.
+ */
+function toJournal(ring: Ring, buf: Buffer, bell: Int32Array, batch: JournalBatch, counters: GateCounters): void {
+  for (let f = 0; f < FILES.length; f++) {
+    const lines = batch.perFile[f];
+    if (lines === 0) continue;
+    const text = batch[FILES[f]];
+    const max = text.length * 3;
+    let at = ring.reserve(max);
+    if (at < 0) {
+      const deadline = Date.now() + JOURNAL_WAIT_MS;
+      while (at < 0 && Date.now() < deadline) {
+        Atomics.add(bell, BELL_SEQ, 1);
+        Atomics.notify(bell, BELL_SEQ);
+        Atomics.wait(bell, 3, 0, 1);
+        at = ring.reserve(max);
+      }
+      if (at < 0) {
+        counters.journalDropped(lines);
+        process.stderr.write(`[journal] ring full for ${JOURNAL_WAIT_MS} ms: dropped ${lines} ${FILES[f]} lines\n`);
+        continue;
+      }
+    }
+    ring.commit(0, f | (lines << 8), buf.write(text, at, 'utf8'));
+  }
+  batch.take();
+  if (Atomics.load(bell, BELL_SLEEPING) !== 0) {
+    Atomics.add(bell, BELL_SEQ, 1);
+    Atomics.notify(bell, BELL_SEQ);
+  }
 }
 
 function handle(service: GateService, control: Int32Array, kind: number, text: string): Reply {
