@@ -133,9 +133,6 @@ export class Dispatcher<T> {
     best.nextId = (id + 1) >>> 0;
     best.inflight++;
     best.req.ringIfSleeping();
-    // opportunistic: while requests flow in, collect finished replies here instead of waiting for
-    // the doorbell's asynchronous wake-up (each of which costs an event-loop task)
-    for (let i = 0; i < chs.length; i++) if (!chs[i].resp.isEmpty()) this.drain(chs[i]);
     return true;
   }
 
