@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { http, startTestGate, type TestGate } from './gate.ts';
 import { DIVERGENT } from './divergent.ts';
-import { loadScenarios, subsetMismatches, type Scenario } from './vectors.ts';
+import { isPretradeOnly, loadScenarios, subsetMismatches, type Scenario } from './vectors.ts';
+import { replayWs } from './ws-replay.ts';
 
 /** Replays one scenario's steps over HTTP; returns the mismatches (empty = conforms). */
 export async function replayHttp(gate: TestGate, s: Scenario): Promise<string[]> {
@@ -38,11 +39,17 @@ export function groupByConfig(scenarios: Scenario[]): Scenario[][] {
  */
 export function declareHttpVectorSuite(threads: number): void {
   const scenarios = loadScenarios().filter((s) => !DIVERGENT.has(s.name));
-  declareGroupedSuite(`pool ${threads}`, threads, groupByConfig(scenarios), replayHttp);
+  declareGroupedSuite(`pool ${threads}`, threads, groupByConfig(scenarios), replayHttp, (s) => (isPretradeOnly(s) ? replayWs : null));
 }
 
 /** One describe per config group: a gate started once, `resetState()` before each scenario. */
-export function declareGroupedSuite(label: string, threads: number, groups: Scenario[][], replay: (gate: TestGate, s: Scenario) => Promise<string[]>): void {
+type Replay = (gate: TestGate, s: Scenario) => Promise<string[]>;
+
+/**
+ * `alsoOver(s)` may name a second transport to replay the scenario on the same gate (a fresh state
+ * again): the HTTP suites replay every pretrade-only scenario over WebSocket too, at no extra start-up.
+ */
+export function declareGroupedSuite(label: string, threads: number, groups: Scenario[][], replay: Replay, alsoOver?: (s: Scenario) => Replay | null): void {
   for (const group of groups) {
     describe(`${label}: ${group[0].name}${group.length > 1 ? ` (+${group.length - 1} with the same config)` : ''}`, () => {
       let gate: TestGate | null = null;
@@ -63,6 +70,14 @@ export function declareGroupedSuite(label: string, threads: number, groups: Scen
           gate!.resetState();
           expect(await replay(gate!, s)).toEqual([]);
         });
+        const second = alsoOver?.(s) ?? null;
+        if (second !== null) {
+          it(`${s.name} (ws)`, async () => {
+            expect(startError?.message ?? null).toBeNull();
+            gate!.resetState();
+            expect(await second(gate!, s)).toEqual([]);
+          });
+        }
       }
     });
   }

@@ -6,6 +6,7 @@ import { http, startTestGate, type TestGate } from '../helpers/gate.ts';
 import { declareGroupedSuite, groupByConfig } from '../helpers/vector-runner.ts';
 import { isPretradeOnly, loadScenarios, subsetMismatches, type Scenario } from '../helpers/vectors.ts';
 import { WsClient, wsBodyText } from '../helpers/ws.ts';
+import { replayWs } from '../helpers/ws-replay.ts';
 
 /**
  * The pretrade-only conformance scenarios replayed over the WebSocket transport (protocol.md
@@ -13,56 +14,12 @@ import { WsClient, wsBodyText } from '../helpers/ws.ts';
  * and awaited before the next (steps depend on each other), matched against the step's `expect`
  * (status 200 -> `ok:true` + subset match on `body`; any other status -> `ok:false` with an error code).
  *
- * Gates: one per (configuration, pool size), `resetState()` between scenarios, as the HTTP suite does.
- * Starting a gate costs ~0.1 s inline (pool 0), ~0.75 s at pool 1 and ~2 s at pool 4 on 2 cores (each
- * worker imports and compiles the schemas), and most configuration groups hold a single scenario. To keep
- * this file within its time budget: pool sizes 1 and 4 replay the configuration groups holding several
- * scenarios (the bulk: the default configuration, `env: vectors`, anti-churn, ...); every group, the
- * single-scenario ones included, is replayed inline at pool size 0 (same envelope code, main thread).
- * The HTTP suites and test/core/vectors.test.ts replay every configuration already; WebSocket adds
- * the envelope, not new decisions. AURORA_TEST_FULL=1 replays every group at pool sizes 1 and 4 too.
+ * At pool sizes 1 and 4 every pretrade-only scenario is replayed over WebSocket by the HTTP vector
+ * suites, on the same gates (test/helpers/vector-runner.ts); this file adds pool size 0 (inline: the
+ * envelope code on the main thread), pipelining, and the HTTP-vs-WebSocket equivalence check.
  */
-const FULL = process.env.AURORA_TEST_FULL === '1';
 const scenarios = loadScenarios().filter((s) => isPretradeOnly(s) && !DIVERGENT.has(s.name));
 const groups = groupByConfig(scenarios);
-
-/** Error codes an HTTP status maps to over the WebSocket (the error envelope is the HTTP one). */
-const CODE_FOR_STATUS: Record<number, string> = { 400: 'malformed_json', 422: 'invalid_request' };
-
-async function replayWs(gate: TestGate, s: Scenario): Promise<string[]> {
-  const problems: string[] = [];
-  const ws = await WsClient.connect(gate.url);
-  try {
-    for (const [i, st] of s.steps.entries()) {
-      if (st.sleep_ms !== undefined) {
-        await new Promise((r) => setTimeout(r, st.sleep_ms));
-        continue;
-      }
-      const id = `${s.name}#${i}`;
-      const env = await ws.request('pretrade.check', st.body, id);
-      const want = st.expect!;
-      if (env.id !== id) problems.push(`step ${i}: id ${JSON.stringify(env.id)}, expected ${JSON.stringify(id)}`);
-      if (want.status === 200) {
-        if (env.ok !== true) {
-          problems.push(`step ${i}: ok ${JSON.stringify(env.ok)}, expected true: ${env.text.slice(0, 300)}`);
-          continue;
-        }
-        if (want.json !== undefined) for (const p of subsetMismatches(want.json, env.body)) problems.push(`step ${i}: ${p}`);
-      } else {
-        if (env.ok !== false) problems.push(`step ${i}: ok ${JSON.stringify(env.ok)}, expected false (HTTP status ${want.status}): ${env.text.slice(0, 300)}`);
-        const code = env.error?.code;
-        if (typeof code !== 'string' || code === '') problems.push(`step ${i}: no error.code: ${env.text.slice(0, 300)}`);
-        else if (CODE_FOR_STATUS[want.status] !== undefined && code !== CODE_FOR_STATUS[want.status]) {
-          problems.push(`step ${i}: error.code ${code}, expected ${CODE_FOR_STATUS[want.status]} (HTTP ${want.status})`);
-        }
-        if ('body' in env) problems.push(`step ${i}: an error envelope carries a body`);
-      }
-    }
-  } finally {
-    await ws.close();
-  }
-  return problems;
-}
 
 describe('pretrade-only vectors over WebSocket', () => {
   it('has the scenarios to replay', () => {
@@ -71,10 +28,7 @@ describe('pretrade-only vectors over WebSocket', () => {
   });
 });
 
-for (const threads of [1, 4, 0]) {
-  const selected = threads === 0 || FULL ? groups : groups.filter((g) => g.length >= 2);
-  declareGroupedSuite(`ws pool ${threads}`, threads, selected, replayWs);
-}
+declareGroupedSuite('ws pool 0', 0, groups, replayWs);
 
 describe('ws pool 4: pipelining', () => {
   let gate: TestGate | null = null;
