@@ -1,7 +1,7 @@
 import { MessageChannel, type MessagePort } from 'node:worker_threads';
 import { Piscina } from 'piscina';
 import { threadModuleUrl } from '../thread-module.ts';
-import { CTL_READY, CTL_STOP } from './control.ts';
+import { CTL_MAIN_BELL, CTL_MAIN_WAITING, CTL_READY, CTL_STOP } from './control.ts';
 import { DOORBELL_INDEX, Ring, type RecordView, type RingBuffers } from './ring.ts';
 import type { ServeArgs } from './worker.ts';
 
@@ -93,6 +93,7 @@ export class Dispatcher<T> {
   /** Starts every worker; resolves once all of them serve (or rejects after `timeoutMs`). */
   async start(timeoutMs = 30_000): Promise<void> {
     for (const ch of this.channels) this.launch(ch);
+    this.arm();
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const ready = Atomics.load(this.control, CTL_READY);
@@ -144,6 +145,7 @@ export class Dispatcher<T> {
     const tasks = this.channels.map((c) => c.task).filter((t): t is Promise<number> => t !== null);
     await Promise.race([Promise.allSettled(tasks), new Promise((r) => setTimeout(r, timeoutMs))]);
     for (const ch of this.channels) this.drain(ch);
+    this.stopped = true;
     await this.pool.destroy();
   }
 
@@ -163,7 +165,6 @@ export class Dispatcher<T> {
       () => this.onTaskEnd(ch, gen, null),
       (err: unknown) => this.onTaskEnd(ch, gen, err ?? new Error('worker exited')),
     );
-    this.arm(ch, gen);
   }
 
   private onTaskEnd(ch: Channel<T>, gen: number, err: unknown): void {
@@ -200,22 +201,40 @@ export class Dispatcher<T> {
     }, 50);
   }
 
-  /** Waits (asynchronously) for the channel's response doorbell, then drains. */
-  private arm(ch: Channel<T>, gen: number): void {
-    const seen = ch.resp.doorbell();
-    if (!ch.resp.isEmpty()) {
-      setImmediate(() => this.wake(ch, gen));
+  /**
+   * Waits for the workers' shared reply doorbell, then drains every channel. The waiting flag lets
+   * workers skip the notification while this thread is busy; seq-cst ordering makes the re-check after
+   * raising the flag see any reply published before a worker read the flag.
+   */
+  private arm(): void {
+    if (this.armed || this.stopped) return;
+    const seen = Atomics.load(this.control, CTL_MAIN_BELL);
+    Atomics.store(this.control, CTL_MAIN_WAITING, 1);
+    if (this.anyReplies()) {
+      Atomics.store(this.control, CTL_MAIN_WAITING, 0);
+      this.armed = true;
+      setImmediate(this.onWake);
       return;
     }
-    const w = Atomics.waitAsync(ch.resp.ctl, DOORBELL_INDEX, seen);
-    if (w.async) w.value.then(() => this.wake(ch, gen));
-    else setImmediate(() => this.wake(ch, gen));
+    const w = Atomics.waitAsync(this.control, CTL_MAIN_BELL, seen);
+    this.armed = true;
+    if (w.async) w.value.then(this.onWake);
+    else setImmediate(this.onWake);
   }
 
-  private wake(ch: Channel<T>, gen: number): void {
-    if (gen !== ch.generation) return;
-    this.drain(ch);
-    if (ch.alive || !ch.resp.isEmpty()) this.arm(ch, gen);
+  private armed = false;
+  private stopped = false;
+
+  private readonly onWake = (): void => {
+    this.armed = false;
+    Atomics.store(this.control, CTL_MAIN_WAITING, 0);
+    for (const ch of this.channels) this.drain(ch);
+    this.arm();
+  };
+
+  private anyReplies(): boolean {
+    for (const ch of this.channels) if (!ch.resp.isEmpty()) return true;
+    return false;
   }
 
   private drain(ch: Channel<T>): void {

@@ -7,7 +7,7 @@ import { JournalBatch } from '../gate/journal-batch.ts';
 import { SYSTEM_CLOCK } from '../gate/pretrade.ts';
 import { GateService, KIND_POSTTRADE, KIND_PRETRADE, KIND_WS, type Reply } from '../gate/service.ts';
 import { SharedLock } from '../state/lock.ts';
-import { CTL_FAIL_CLOSED, CTL_JOURNAL_FAILING, CTL_READY, CTL_STOP } from './control.ts';
+import { CTL_FAIL_CLOSED, CTL_JOURNAL_FAILING, CTL_MAIN_BELL, CTL_MAIN_WAITING, CTL_READY, CTL_STOP } from './control.ts';
 import { DOORBELL_INDEX, Ring, type RecordView, type RingBuffers } from './ring.ts';
 import { BELL_SEQ, BELL_SLEEPING } from '../journal/bell.ts';
 
@@ -91,9 +91,12 @@ export default function serve(args: ServeArgs): number {
         if (args.journalEnabled) toJournal(journalRing, journalRingBuf, journalBell, journal, counters);
         else journal.take();
       }
-      for (let i = 0; i < n; i++) writeReply(resp, respBuf, ids[i], replies[i]);
+      for (let i = 0; i < n; i++) writeReply(resp, respBuf, control, ids[i], replies[i]);
       req.release();
-      resp.ring();
+      // one doorbell for the main thread; a wake-up only if it is waiting (a busy main thread finds
+      // the replies on its next pass)
+      Atomics.add(control, CTL_MAIN_BELL, 1);
+      if (Atomics.load(control, CTL_MAIN_WAITING) !== 0) Atomics.notify(control, CTL_MAIN_BELL);
       served += n;
       continue;
     }
@@ -160,11 +163,12 @@ function handle(service: GateService, control: Int32Array, kind: number, text: s
 }
 
 /** Writes a reply record; waits (briefly, repeatedly) while the main thread drains a full ring. */
-function writeReply(resp: Ring, buf: Buffer, id: number, reply: Reply): void {
+function writeReply(resp: Ring, buf: Buffer, control: Int32Array, id: number, reply: Reply): void {
   const max = reply.body.length * 3;
   let at = resp.reserve(max);
   while (at < 0) {
-    resp.ring();
+    Atomics.add(control, CTL_MAIN_BELL, 1);
+    Atomics.notify(control, CTL_MAIN_BELL);
     Atomics.wait(resp.ctl, DOORBELL_INDEX + 1, 0, 1);
     at = resp.reserve(max);
   }
