@@ -13,6 +13,7 @@ import { GateService } from './gate/service.ts';
 import { DEFAULT_FILES, JournalWriter, type JournalStats } from './journal/writer.ts';
 import type { Logger } from './log.ts';
 import { Metrics } from './metrics/metrics.ts';
+import { openApiText } from './schema/openapi.ts';
 import { allocateControl, CTL_FAIL_CLOSED, CTL_JOURNAL_FAILING } from './pool/control.ts';
 import { Dispatcher } from './pool/dispatcher.ts';
 import { SharedLock } from './state/lock.ts';
@@ -194,7 +195,7 @@ export async function startGate(cfg: AppConfig, ctx: { sessionDir: string; runId
     readiness,
     version: () => version,
     index: () => ({ name: 'aurora', version, endpoints: ['/pretrade/check', '/posttrade/log', '/ws', '/health', '/metrics', '/version', '/openapi.json'] }),
-    openapi: () => null,
+    openapi: ((doc: string) => () => doc)(openApiText(version)),
   });
   await dispatcher?.start();
 

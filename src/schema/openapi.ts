@@ -1,0 +1,243 @@
+import Type, { type TSchema } from 'typebox';
+import { ErrorBody } from './errors.ts';
+import { GuardSnapshot, RiskLimits, RiskSetRequest, RotateTokenRequest } from './ops.ts';
+import { PosttradeLogRequest, PosttradeLogResponse } from './posttrade.ts';
+import { PretradeCheckRequest, PretradeCheckResponse } from './pretrade.ts';
+import { WsRequest, WsResponse } from './ws.ts';
+
+/**
+ * The OpenAPI 3.1 document of docs/api.md, built from the very TypeBox schemas the gate validates with
+ * (TypeBox 1.x schemas are JSON Schema 2020-12, which OpenAPI 3.1 embeds as is). `npm run openapi`
+ * writes it to docs/openapi.json; the gate serves it at `GET /openapi.json`.
+ */
+
+/** A plain JSON copy of a schema: TypeBox-internal keys (`~kind`, `~optional`, symbols) removed. */
+export function plainSchema(schema: unknown): unknown {
+  if (Array.isArray(schema)) return schema.map(plainSchema);
+  if (schema === null || typeof schema !== 'object') return schema;
+  const out: Record<string, unknown> = {};
+  for (const k of Object.keys(schema)) {
+    if (k.startsWith('~')) continue;
+    const v = (schema as Record<string, unknown>)[k];
+    if (v === undefined || typeof v === 'function') continue;
+    out[k] = plainSchema(v);
+  }
+  return out;
+}
+
+/** Recursively sorted object keys (arrays keep their order): a stable serialisation. */
+export function sortKeys(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(sortKeys);
+  if (v === null || typeof v !== 'object') return v;
+  const out: Record<string, unknown> = {};
+  for (const k of Object.keys(v).sort()) out[k] = sortKeys((v as Record<string, unknown>)[k]);
+  return out;
+}
+
+const Num = Type.Number();
+
+/** Reply schemas of the endpoints whose bodies are built inline in the transport (docs/api.md). */
+const Health = Type.Object({
+  status: Type.Literal('healthy'),
+  models_loaded: Type.Boolean(),
+  version: Type.Object({ sha: Type.String(), branch: Type.String(), build_ts: Type.String(), order_profile: Type.String() }, { additionalProperties: true }),
+  uptime_s: Num,
+  workers: Type.Union([Type.Integer(), Type.Literal('inline')], { description: 'worker threads alive, or "inline" at pool size 0' }),
+  journal_failing: Type.Boolean(),
+});
+const Version = Type.Object({ version: Type.String() });
+const Index = Type.Object({ name: Type.String(), version: Type.String(), endpoints: Type.Array(Type.String()) }, { additionalProperties: true });
+const Liveness = Type.Object({ ok: Type.Literal(true) });
+const Readiness = Type.Object({
+  config_loaded: Type.Boolean(),
+  last_event_ts: Type.Union([Num, Type.Null()], { description: 'epoch ms of the last journal write, or null' }),
+  halt: Type.Boolean(),
+  models_loaded: Type.Boolean(),
+  armed: Type.Boolean(),
+  cooloff_until: Num,
+  journal_failing: Type.Boolean(),
+  workers_alive: Type.Union([Type.Integer(), Type.Literal('inline')]),
+});
+const CooloffResponse = Type.Object({ status: Type.Literal('ok'), until: Num, until_ms: Num });
+const StateResponse = Type.Object({ status: Type.Literal('ok'), state: Type.Ref('GuardSnapshot') });
+const RiskResponse = Type.Object({ status: Type.Literal('ok'), risk: Type.Ref('RiskLimits') });
+const OkResponse = Type.Object({ status: Type.Literal('ok') });
+
+/** Component schemas, by name. The request schemas are exactly the validators' schemas. */
+export const COMPONENT_SCHEMAS: Record<string, TSchema> = {
+  PretradeCheckRequest,
+  PretradeCheckResponse,
+  PosttradeLogRequest,
+  PosttradeLogResponse,
+  ErrorBody,
+  GuardSnapshot,
+  RiskLimits,
+  RiskSetRequest,
+  RotateTokenRequest,
+  WsRequest,
+  WsResponse,
+  Health,
+  Version,
+  Index,
+  Liveness,
+  Readiness,
+  CooloffResponse,
+  StateResponse,
+  RiskResponse,
+  OkResponse,
+};
+
+const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
+/** TypeBox `Type.Ref('X')` becomes `{"$ref": "X"}`: point it at the component. */
+function fixRefs(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(fixRefs);
+  if (v === null || typeof v !== 'object') return v;
+  const out: Record<string, unknown> = {};
+  for (const [k, x] of Object.entries(v)) out[k] = k === '$ref' && typeof x === 'string' && !x.startsWith('#') ? `#/components/schemas/${x}` : fixRefs(x);
+  return out;
+}
+
+/** Error responses: one component per status, listing the codes of docs/api.md. */
+const ERRORS: Record<string, string> = {
+  '400': 'malformed_json, invalid_utf8 (body); invalid_mode, invalid_token, cooloff_too_long (ops arguments)',
+  '401': 'missing_token, ops_token_not_configured (ops); runner_token_required (when security.runner_token is set)',
+  '403': 'forbidden: wrong ops token, or an address outside security.allowlist',
+  '404': 'not_found: unknown path',
+  '405': 'method_not_allowed: known path, other method (the Allow header lists the methods)',
+  '413': 'body_too_large: body above api.max_body_bytes (64 KiB)',
+  '415': 'unsupported_media_type: a Content-Type that is not JSON',
+  '422': 'invalid_request: valid JSON that fails the schema; details = [{path, message}] (at most 20 entries)',
+  '429': 'rotation_cooldown (token rotated < 30 s ago), auth_rate_limited (> 10 failed ops authentications a minute)',
+  '503': 'overloaded, worker_failed, shutting_down, journal_unavailable, model_unavailable (retry where noted in docs/api.md)',
+};
+
+const json = (schema: unknown) => ({ 'application/json': { schema } });
+const errs = (...codes: string[]) => Object.fromEntries(codes.map((c) => [c, { $ref: `#/components/responses/Error${c}` }]));
+const ok = (description: string, schema: unknown) => ({ '200': { description, content: json(schema) } });
+
+const DECIDED_ERRORS = ['400', '401', '405', '413', '415', '422', '503'];
+const OPS_ERRORS = ['401', '403', '405', '429'];
+const OPS = [{ opsToken: [] as string[] }];
+const RUNNER = [{}, { runnerToken: [] as string[] }];
+
+function paths(): Record<string, unknown> {
+  return {
+    '/pretrade/check': {
+      post: {
+        operationId: 'pretradeCheck',
+        summary: 'Decide one order (decisions.md)',
+        security: RUNNER,
+        requestBody: { required: true, content: json(ref('PretradeCheckRequest')) },
+        responses: { ...ok('the decision', ref('PretradeCheckResponse')), ...errs(...DECIDED_ERRORS) },
+      },
+    },
+    '/posttrade/log': {
+      post: {
+        operationId: 'posttradeLog',
+        summary: 'Record an order outcome (service.md 3)',
+        security: RUNNER,
+        requestBody: { required: true, content: json(ref('PosttradeLogRequest')) },
+        responses: { ...ok('recorded', ref('PosttradeLogResponse')), ...errs(...DECIDED_ERRORS) },
+      },
+    },
+    '/health': { get: { operationId: 'health', summary: 'Process health', responses: { ...ok('healthy', ref('Health')), ...errs('405') } } },
+    '/version': { get: { operationId: 'version', summary: 'Gate version', responses: { ...ok('the version', ref('Version')), ...errs('405') } } },
+    '/metrics': {
+      get: { operationId: 'metrics', summary: 'Prometheus metrics (text format 0.0.4)', responses: { '200': { description: 'Prometheus text', content: { 'text/plain': { schema: { type: 'string' } } } }, ...errs('405') } },
+      head: { operationId: 'metricsHead', summary: 'Prometheus metrics headers', responses: { '200': { description: 'headers only' } } },
+    },
+    '/metrics/': {
+      get: { operationId: 'metricsSlash', summary: 'Same as /metrics (no redirect)', responses: { '200': { description: 'Prometheus text', content: { 'text/plain': { schema: { type: 'string' } } } }, ...errs('405') } },
+      head: { operationId: 'metricsSlashHead', summary: 'Same as HEAD /metrics', responses: { '200': { description: 'headers only' } } },
+    },
+    '/': { get: { operationId: 'index', summary: 'A JSON index', responses: { ...ok('the index', ref('Index')), ...errs('405') } } },
+    '/openapi.json': { get: { operationId: 'openapi', summary: 'This document', responses: { ...ok('the OpenAPI document', { type: 'object' }), ...errs('404', '405') } } },
+    '/liveness': { get: { operationId: 'liveness', summary: 'Ops liveness', security: OPS, responses: { ...ok('alive', ref('Liveness')), ...errs(...OPS_ERRORS) } } },
+    '/readiness': {
+      get: {
+        operationId: 'readiness',
+        summary: 'Ops readiness',
+        security: OPS,
+        responses: { ...ok('ready', ref('Readiness')), '503': { description: 'not ready (same body)', content: json(ref('Readiness')) }, ...errs(...OPS_ERRORS) },
+      },
+    },
+    '/ops/cooloff/{sec}': {
+      post: {
+        operationId: 'opsCooloff',
+        summary: 'Start or lengthen a cool-off',
+        security: OPS,
+        parameters: [{ name: 'sec', in: 'path', required: true, schema: { type: 'integer', maximum: 86400 }, description: 'seconds (integer <= 86 400); it can only lengthen a cool-off' }],
+        responses: { ...ok('cool-off set', ref('CooloffResponse')), ...errs('400', '422', ...OPS_ERRORS) },
+      },
+    },
+    '/ops/reset': {
+      post: { operationId: 'opsReset', summary: 'Clear WARNs, cool-off, halt and a Governance halt', security: OPS, responses: { ...ok('reset', ref('StateResponse')), ...errs(...OPS_ERRORS) } },
+    },
+    '/aurora/{mode}': {
+      post: {
+        operationId: 'auroraArm',
+        summary: 'Arm or disarm the gate',
+        security: OPS,
+        parameters: [{ name: 'mode', in: 'path', required: true, schema: { type: 'string', enum: ['arm', 'disarm'] }, description: 'arm | disarm (case-insensitive)' }],
+        responses: { ...ok('new state', ref('StateResponse')), ...errs('400', ...OPS_ERRORS) },
+      },
+    },
+    '/risk/snapshot': { get: { operationId: 'riskSnapshot', summary: 'Risk limits', security: OPS, responses: { ...ok('the limits', ref('RiskResponse')), ...errs(...OPS_ERRORS) } } },
+    '/risk/set': {
+      post: {
+        operationId: 'riskSet',
+        summary: 'Change risk limits (null/absent = unchanged)',
+        security: OPS,
+        requestBody: { required: true, content: json(ref('RiskSetRequest')) },
+        responses: { ...ok('the new limits', ref('RiskResponse')), ...errs('400', '413', '415', '422', ...OPS_ERRORS) },
+      },
+    },
+    '/ops/rotate_token': {
+      post: {
+        operationId: 'opsRotateToken',
+        summary: 'Replace the ops token (the previous one stops working at once)',
+        security: OPS,
+        requestBody: { required: true, content: json(ref('RotateTokenRequest')) },
+        responses: { ...ok('rotated', ref('OkResponse')), ...errs('400', '413', '415', '422', ...OPS_ERRORS) },
+      },
+    },
+    '/predict': {
+      post: { operationId: 'predict', summary: 'Legacy; no model is served', responses: { '503': { $ref: '#/components/responses/Error503' }, ...errs('405') } },
+    },
+    '/ws': {
+      get: {
+        operationId: 'websocket',
+        summary: 'WebSocket upgrade: text frames WsRequest -> WsResponse (docs/api.md "WebSocket /ws")',
+        description: 'ops: pretrade.check (body PretradeCheckRequest), posttrade.log (body PosttradeLogRequest), ping. Backpressure closes with code 4008.',
+        responses: { '101': { description: 'switching protocols; frames are WsRequest / WsResponse' }, ...errs('405') },
+      },
+    },
+  };
+}
+
+export function buildOpenApi(version: string): Record<string, unknown> {
+  const schemas: Record<string, unknown> = {};
+  for (const [name, s] of Object.entries(COMPONENT_SCHEMAS)) schemas[name] = fixRefs(plainSchema(s));
+  const responses: Record<string, unknown> = {};
+  for (const [status, codes] of Object.entries(ERRORS)) responses[`Error${status}`] = { description: codes, content: json(ref('ErrorBody')) };
+  return sortKeys({
+    openapi: '3.1.0',
+    info: { title: 'AURORA pre-trade risk gate', version, description: 'Generated from src/schema (TypeBox) by `npm run openapi`; see docs/api.md.' },
+    jsonSchemaDialect: 'https://json-schema.org/draft/2020-12/schema',
+    servers: [{ url: 'http://127.0.0.1:8037' }],
+    paths: paths(),
+    components: {
+      schemas,
+      responses,
+      securitySchemes: {
+        opsToken: { type: 'apiKey', in: 'header', name: 'X-OPS-TOKEN', description: 'ops token, compared in constant time; only from security.allowlist addresses' },
+        runnerToken: { type: 'apiKey', in: 'header', name: 'X-RUNNER-TOKEN', description: 'required only when security.runner_token is set' },
+      },
+    },
+  }) as Record<string, unknown>;
+}
+
+/** The document as written to docs/openapi.json and served by the gate. */
+export function openApiText(version: string): string {
+  return JSON.stringify(buildOpenApi(version), null, 2) + '\n';
+}
