@@ -396,7 +396,8 @@ describe('GateClient against a server that never answers', () => {
     expect(r.outcome).toBe('timeout');
     expect(r.transport).toBe('ws');
     expectFailClosed(r.decision, 'gate_timeout');
-    expect(elapsed).toBeGreaterThanOrEqual(99);
+    // timers may fire a millisecond or so before performance.now() says the deadline passed
+    expect(elapsed).toBeGreaterThanOrEqual(95);
     expect(elapsed).toBeLessThan(100 + 150);
 
     // the gate answers after the deadline: dropped, counted, resolves nothing a second time
