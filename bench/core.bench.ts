@@ -35,6 +35,7 @@ import { SIDE_BUY } from '../src/core/state/symbol-table.ts';
 import { trapScore, trapUpdate, type TrapUpdate } from '../src/core/trap.ts';
 import { checkText, encodeResponse, isFailure, NO_LOCK, SYSTEM_CLOCK, type Checked } from '../src/gate/pretrade.ts';
 import type { Failure } from '../src/gate/errors.ts';
+import { eventLine, orderLine } from '../src/journal/records.ts';
 import { PretradeCheckRequest } from '../src/schema/pretrade.ts';
 import { compileValidator } from '../src/schema/validate.ts';
 
@@ -346,6 +347,45 @@ specs.push(healthSpec('recordLatency+enforce', 'core', sizes, `ring of ${sizes.l
     },
     check: () => (json.startsWith('{"allow":true,') ? null : 'encoded response changed'),
     note: 'encodeResponse + JSON.stringify(observability) of the allowed decision',
+  });
+}
+
+{
+  // The strings GateService.journalDecision builds for a denied decision: the POLICY.DECISION event line
+  // (details JSON around the already-encoded observability) and the denied-order line. The decision and
+  // its observability JSON are made once, outside the timed region.
+  const input = inSpread;
+  const d = decide(newState(), cfg, input, SYSTEM_CLOCK.wallSec(), SYSTEM_CLOCK.monoMs);
+  if (outcomeProblem(d, EXPECT_SPREAD) !== null) abort(`journal record encoding: ${outcomeProblem(d, EXPECT_SPREAD)}`);
+  const obsJson = JSON.stringify(d.observability);
+  const runId = 'bench-run';
+  const decisionTs = `${Math.floor(SYSTEM_CLOCK.wallSec() * 1e6)}000`;
+  let event = '';
+  let order = '';
+  specs.push({
+    name: 'journal record encoding',
+    group: 'core',
+    fn: () => {
+      const reasons = (d.observability.reasons as string[] | undefined) ?? [];
+      const details =
+        `{"decision":${d.allow ? '"EXECUTE"' : '"NO_OP"'},"reasons":${JSON.stringify(reasons)},"mode":${JSON.stringify(input.mode)},` +
+        `"observability":${obsJson},"req_id":${JSON.stringify(input.reqId)},` +
+        `"reason":${JSON.stringify(d.reason)},"allow":${d.allow},"max_qty":${JSON.stringify(d.maxQty)},"risk_scale":${JSON.stringify(d.riskScale)}}`;
+      order = orderLine(decisionTs, runId, {
+        reasonCode: d.reason,
+        reasonClass: 'AURORA',
+        severity: 'WARN',
+        action: 'ABORT',
+        extra: { symbol: input.symbol, side: input.side, qty: input.qty, price: input.price, reasons, req_id: input.reqId },
+      });
+      event = eventLine(decisionTs, runId, { code: 'POLICY.DECISION', details: {}, symbol: input.symbol, side: input.side, qty: input.qty, price: input.price }, details);
+    },
+    check: () =>
+      event.includes('"event_code":"POLICY.DECISION"') && event.includes('"decision":"NO_OP"') && event.endsWith('}\n') &&
+      order.includes('"reason_code":"spread_bps_too_wide:') && order.includes('"action":"ABORT"') && order.endsWith('}\n')
+        ? null
+        : 'journal lines changed',
+    note: 'POLICY.DECISION event line + denied-order line of the denied (spread) decision, as GateService.journalDecision builds them',
   });
 }
 

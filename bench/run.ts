@@ -8,8 +8,9 @@
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { ALLOWED_JSON } from './bodies.ts';
+import { writePlots } from './plot.ts';
 import { runHttpNode } from './http-load.ts';
 import { ROOT, startFloor, startGateProcess, type Server } from './processes.ts';
 import { hasWrk, runWrk, type LoadResult } from './wrk.ts';
@@ -128,7 +129,8 @@ async function main(): Promise<void> {
   mkdirSync(join(ROOT, 'bench/results'), { recursive: true });
   writeFileSync(join(ROOT, `bench/results/bench-${stamp}.json`), JSON.stringify(out, null, 2));
   writeFileSync(join(ROOT, 'bench/results/bench-latest.json'), JSON.stringify(out, null, 2));
-  progress(`wrote bench/results/bench-${stamp}.json`);
+  const plots = writePlots(out, join(ROOT, 'bench/results'), stamp).map((p) => relative(ROOT, p));
+  progress(`wrote bench/results/bench-${stamp}.json, ${plots.join(', ')} (docs/img/: npx tsx bench/plot.ts)`);
 }
 
 await main();
