@@ -458,14 +458,14 @@ function ringsEmpty(): boolean {
   return true;
 }
 
+/** after a drain with lines, wait this long before the next: measured 5.7 -> 3.8 us of writer CPU per decision */
+const COALESCE_MS = 1;
+
 /**
  * Serves the rings: drain, yield to the event loop (control messages, fsync timer), repeat; when all
  * are empty, announce sleep and wait on the doorbell (producers ring it only then) or the fsync
  * interval, whichever comes first.
  */
-/** after a drain with lines, wait this long before the next: measured 5.7 -> 3.8 us of writer CPU per decision */
-const COALESCE_MS = 1;
-
 async function ringLoop(): Promise<void> {
   while (!finishing) {
     const seen = Atomics.load(bell, BELL_SEQ);
