@@ -6,7 +6,8 @@ import { PretradeCheckRequest } from '../schema/pretrade.ts';
 import { compileValidator } from '../schema/validate.ts';
 import { invalidRequest, malformedJson, type Failure } from './errors.ts';
 
-const validator = compileValidator<PretradeCheckRequest>(PretradeCheckRequest);
+/** The pretrade request validator, compiled once for every caller (service, tests, benchmarks). */
+export const pretradeValidator = compileValidator<PretradeCheckRequest>(PretradeCheckRequest);
 
 /** Serialises the critical section; a no-op for single-threaded use. */
 export interface StateLock {
@@ -52,16 +53,25 @@ const num = (x: number) => (Number.isFinite(x) ? String(x) : 'null');
  * `decide` runs inside it (D23). A bad body changes nothing and yields a 422 with field paths.
  */
 export function checkParsed(body: unknown, cfg: CoreConfig, state: GateState, lock: StateLock, clock: Clock): Checked | Failure {
-  if (!validator.check(body)) return invalidRequest(validator.errors(body));
+  if (!pretradeValidator.check(body)) return invalidRequest(pretradeValidator.errors(body));
   const input = toDecisionInput(body, cfg.defaultMode);
-  let decision: Decision;
+  const { decision } = decideLocked(cfg, state, lock, clock, input, false);
+  return { input, decision, json: encodeResponse(decision, JSON.stringify(decision.observability)) };
+}
+
+/**
+ * The critical section of a check (D23): decide, and (for the journal) reserve one timestamp per event
+ * plus one for POLICY.DECISION, all under the shared lock. Returns the first reserved timestamp (µs).
+ */
+export function decideLocked(cfg: CoreConfig, state: GateState, lock: StateLock, clock: Clock, input: DecisionInput, reserveTs: boolean): { decision: Decision; firstTs: number } {
   lock.acquire();
   try {
-    decision = decide(state, cfg, input, clock.wallSec(), clock.monoMs);
+    const decision = decide(state, cfg, input, clock.wallSec(), clock.monoMs);
+    const firstTs = reserveTs ? state.reserveTsUs(state.now(), decision.events.length + 1) : 0;
+    return { decision, firstTs };
   } finally {
     lock.release();
   }
-  return { input, decision, json: encodeResponse(decision, JSON.stringify(decision.observability)) };
 }
 
 /** As checkParsed, from the raw body text. */

@@ -1,21 +1,19 @@
 import type { CoreConfig } from '../core/config.ts';
 import type { GateEvent } from '../core/events.ts';
 import { toDecisionInput, type DecisionInput } from '../core/inputs.ts';
-import { decide, type Decision } from '../core/pipeline.ts';
+import type { Decision } from '../core/pipeline.ts';
 import { applyPosttrade, classifyPosttrade, type PosttradeFacts } from '../core/posttrade.ts';
 import type { GateState } from '../core/state/gate-state.ts';
 import { symbolKey } from '../core/state/symbol-table.ts';
 import { eventLine, guessTsNs, normaliseExchangeError, orderLine } from '../journal/records.ts';
-import { PretradeCheckRequest } from '../schema/pretrade.ts';
 import { PosttradeLogRequest } from '../schema/posttrade.ts';
 import { compileValidator } from '../schema/validate.ts';
 import { WsRequest } from '../schema/ws.ts';
 import { fail, invalidRequest, malformedJson, type Failure } from './errors.ts';
 import type { JournalBatch } from './journal-batch.ts';
-import { encodeResponse, type Clock, type StateLock } from './pretrade.ts';
+import { decideLocked, encodeResponse, pretradeValidator, type Clock, type StateLock } from './pretrade.ts';
 import type { GateCounters } from './counters.ts';
 
-const validator = compileValidator<PretradeCheckRequest>(PretradeCheckRequest);
 const posttradeValidator = compileValidator<PosttradeLogRequest>(PosttradeLogRequest);
 const wsRequest = compileValidator<WsRequest>(WsRequest);
 
@@ -133,17 +131,9 @@ export class GateService {
   }
 
   pretrade(body: unknown, wsId: string | number | undefined): Reply {
-    if (!validator.check(body)) return this.failure(invalidRequest(validator.errors(body)));
+    if (!pretradeValidator.check(body)) return this.failure(invalidRequest(pretradeValidator.errors(body)));
     const input = toDecisionInput(body, this.cfg.defaultMode);
-    let decision: Decision;
-    let firstTs: number;
-    this.lock.acquire();
-    try {
-      decision = decide(this.state, this.cfg, input, this.clock.wallSec(), this.clock.monoMs);
-      firstTs = this.state.reserveTsUs(this.state.tick(0), decision.events.length + 1);
-    } finally {
-      this.lock.release();
-    }
+    const { decision, firstTs } = decideLocked(this.cfg, this.state, this.lock, this.clock, input, true);
     const obsJson = JSON.stringify(decision.observability);
     this.journalDecision(input, decision, obsJson, firstTs, wsId);
     this.counters.decision(decision.allow);

@@ -1,8 +1,8 @@
-import { MessageChannel, type MessagePort } from 'node:worker_threads';
+import type { MessagePort } from 'node:worker_threads';
 import { Piscina } from 'piscina';
 import { threadModuleUrl } from '../thread-module.ts';
 import { CTL_MAIN_BELL, CTL_MAIN_WAITING, CTL_READY, CTL_STOP } from './control.ts';
-import { DOORBELL_INDEX, Ring, type RecordView, type RingBuffers } from './ring.ts';
+import { Ring, type RecordView, type RingBuffers } from './ring.ts';
 import type { ServeArgs } from './worker.ts';
 
 /** Where replies go: the transport implements this (HTTP response or WebSocket). */

@@ -9,7 +9,6 @@ import { plainSchema, sortKeys } from './openapi.ts';
 
 const Any = (description: string) => Type.Unknown({ description });
 const NullableString = Type.Union([Type.String(), Type.Null()]);
-const NullableNumber = Type.Union([Type.Number(), Type.Null()]);
 
 /** Sorted so the generated file is stable. */
 export const EVENT_CODE_VALUES = [...EVENT_CODES].sort();

@@ -6,7 +6,7 @@ import type { Ops, OpsReply } from '../gate/ops.ts';
 import type { Metrics } from '../metrics/metrics.ts';
 import type { ReplySink } from '../pool/dispatcher.ts';
 import type { loadUws } from './uws.ts';
-import { errorJson, isJsonContentType, readBody, readHead, readOpsHead, remoteAddress, statusLine, writeJson, JSON_TYPE, type RequestHead } from './http-io.ts';
+import { errorJson, isJsonContentType, readBody, readHead, readOpsHead, remoteAddress, writeJson, type RequestHead } from './http-io.ts';
 
 /** A request waiting for a worker's reply: an HTTP response, or a WebSocket connection. */
 export class HttpPending {
@@ -439,4 +439,3 @@ function writeCurrent(): void {
   writeJson(current.res!, current.status, current.body);
 }
 
-export { JSON_TYPE, KIND_WS, statusLine, type Reply };

@@ -178,6 +178,11 @@ export class GateState {
     return first;
   }
 
+  /** The clock's high-water mark (the `now` of the last state change), epoch seconds. */
+  now(): number {
+    return this.ctl[Ctl.LastNow];
+  }
+
   /**
    * Clock used for every window: never goes backwards across calls, even when callers on different
    * threads read slightly different wall clocks (samples stay in time order).
