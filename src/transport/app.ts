@@ -162,8 +162,11 @@ export class GateApp {
       return;
     }
     if (t.closed || t.ws === null) return;
-    const ws = t.ws;
-    ws.cork(() => ws.send(body, false));
+    currentWs.ws = t.ws;
+    currentWs.body = body;
+    t.ws.cork(sendCurrentWs);
+    currentWs.ws = null;
+    currentWs.body = '';
     this.checkBackpressure(t);
   }
 
@@ -437,5 +440,10 @@ export class GateApp {
 const current: { res: HttpResponse | null; status: number; body: Uint8Array | string } = { res: null, status: 200, body: '' };
 function writeCurrent(): void {
   writeJson(current.res!, current.status, current.body);
+}
+
+const currentWs: { ws: WebSocket<WsConn> | null; body: Uint8Array | string } = { ws: null, body: '' };
+function sendCurrentWs(): void {
+  currentWs.ws!.send(currentWs.body, false);
 }
 
