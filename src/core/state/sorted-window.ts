@@ -75,13 +75,15 @@ export class SortedWindow {
   private replaceSorted(old: number, value: number): void {
     const a = this.sorted;
     const n = this.orderedCount;
-    const i = lowerBound(a, n, old);
     if (value >= old) {
-      // remove at i, insert at the last position whose predecessor <= value
+      // remove the LAST copy of old and insert after every value <= value: equal samples are
+      // interchangeable, so a steady latency shifts nothing (taking the first copy shifted the whole window)
+      const i = upperBound(a, n, old) - 1;
       const j = upperBound(a, n, value) - 1;
       a.copyWithin(i, i + 1, j + 1);
       a[j] = value;
     } else {
+      const i = lowerBound(a, n, old);
       const j = upperBound(a, n, value);
       a.copyWithin(j + 1, j, i);
       a[j] = value;
