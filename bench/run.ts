@@ -13,6 +13,7 @@ import { ALLOWED_JSON } from './bodies.ts';
 import { writePlots } from './plot.ts';
 import { runHttpNode } from './http-load.ts';
 import { ROOT, startFloor, startGateProcess, type Server } from './processes.ts';
+import { perRequest, snapshot, type CpuPerRequest } from './thread-cpu.ts';
 import { hasWrk, runWrk, type LoadResult } from './wrk.ts';
 import { runWs } from './ws-load.ts';
 
@@ -21,7 +22,9 @@ const SECONDS = quick ? 2 : 6;
 const WARMUP = quick ? 1 : 2;
 const wrk = hasWrk();
 
-interface Row extends LoadResult {
+type Measured = LoadResult & { cpu: CpuPerRequest | null };
+
+interface Row extends Measured {
   scenario: string;
   target: string;
   ratio: number | null;
@@ -31,20 +34,28 @@ interface Row extends LoadResult {
 const rows: Row[] = [];
 const progress = (msg: string) => process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${msg}\n`);
 
-async function http(server: Server, conns: number): Promise<LoadResult> {
+/** One measured run with the server's per-thread CPU accounted around it. */
+async function measured(server: Server, run: () => Promise<LoadResult> | LoadResult): Promise<Measured> {
+  const pid = server.proc.pid ?? 0;
+  const before = snapshot(pid);
+  const r = await run();
+  return { ...r, cpu: perRequest(pid, before, snapshot(pid), r.requests) };
+}
+
+async function http(server: Server, conns: number): Promise<Measured> {
   const url = `http://127.0.0.1:${server.port}/pretrade/check`;
   const run = (secs: number) => (wrk ? runWrk(url, ALLOWED_JSON, conns, secs) : runHttpNode(url, ALLOWED_JSON, conns, secs));
   await run(WARMUP);
-  return run(SECONDS);
+  return measured(server, () => run(SECONDS));
 }
 
-async function ws(server: Server, conns: number, inFlight: number): Promise<LoadResult> {
+async function ws(server: Server, conns: number, inFlight: number): Promise<Measured> {
   const url = `ws://127.0.0.1:${server.port}/ws`;
   await runWs(url, ALLOWED_JSON, conns, inFlight, WARMUP);
-  return runWs(url, ALLOWED_JSON, conns, inFlight, SECONDS);
+  return measured(server, () => runWs(url, ALLOWED_JSON, conns, inFlight, SECONDS));
 }
 
-function record(scenario: string, target: string, r: LoadResult, server: Server, floor: LoadResult | null): Row {
+function record(scenario: string, target: string, r: Measured, server: Server, floor: LoadResult | null): Row {
   const row: Row = { scenario, target, ...r, ratio: floor ? r.rps / floor.rps : null, rssMb: server.rss() / 2 ** 20 };
   rows.push(row);
   progress(`${scenario} ${target}: ${Math.round(r.rps)} req/s, p50 ${Math.round(r.p50)} us, p99 ${Math.round(r.p99)} us${row.ratio ? `, ${row.ratio.toFixed(2)}x floor` : ''}`);
@@ -68,7 +79,7 @@ async function main(): Promise<void> {
   record('ws 4 conns x16', 'floor', floorWs4, floor, null);
 
   const pools = quick ? ['0', defaultPool] : ['0', '1', '2', '4'];
-  const gateHttp: Record<string, LoadResult> = {};
+  const gateHttp: Record<string, Measured> = {};
   for (const pool of pools) {
     const g = await startGateProcess({ AURORA_POOL_THREADS: pool, AURORA_LOG_LEVEL: 'warn' });
     gateHttp[pool] = await http(g, 32);
@@ -77,7 +88,7 @@ async function main(): Promise<void> {
       record('ws sequential', `gate pool ${pool}`, await ws(g, 1, 1), g, floorWsSeq);
       record('ws 4 conns x16', `gate pool ${pool}`, await ws(g, 4, 16), g, floorWs4);
     }
-    (gateHttp as Record<string, LoadResult & { rssMb?: number }>)[pool].rssMb = g.rss() / 2 ** 20;
+    (gateHttp as Record<string, Measured & { rssMb?: number }>)[pool].rssMb = g.rss() / 2 ** 20;
     await g.stop();
   }
   const gOff = await startGateProcess({ AURORA_POOL_THREADS: defaultPool, AURORA_LOG_LEVEL: 'error', AURORA_JOURNAL_ENABLED: '0' });
@@ -86,12 +97,12 @@ async function main(): Promise<void> {
   await gOff.stop();
 
   const floorHttp2 = await http(floor, 32);
-  const floorHttp: LoadResult = { ...floorHttp1, rps: (floorHttp1.rps + floorHttp2.rps) / 2 };
+  const floorHttp: Measured = { ...floorHttp1, rps: (floorHttp1.rps + floorHttp2.rps) / 2 };
   record('http 32 conns', 'floor (start)', floorHttp1, floor, null);
   record('http 32 conns', 'floor (end)', floorHttp2, floor, null);
   await floor.stop();
   for (const pool of pools) {
-    const r = gateHttp[pool] as LoadResult & { rssMb?: number };
+    const r = gateHttp[pool] as Measured & { rssMb?: number };
     rows.push({ scenario: 'http 32 conns', target: `gate pool ${pool}${pool === '0' ? ' (inline)' : ''}`, ...r, ratio: r.rps / floorHttp.rps, rssMb: r.rssMb ?? NaN });
   }
   rows.push({ scenario: 'http 32 conns', target: `gate pool ${defaultPool}, journal off`, ...journalOff, ratio: journalOff.rps / floorHttp.rps, rssMb: offRss / 2 ** 20 });
@@ -107,13 +118,30 @@ async function main(): Promise<void> {
     { name: 'journal on costs <= 10 %', value: 1 - gHttp.rps / journalOff.rps, pass: gHttp.rps >= 0.9 * journalOff.rps, shown: `${((1 - gHttp.rps / journalOff.rps) * 100).toFixed(1)} %` },
   ];
 
+  // what the HTTP ratio would be if no thread waited for a core (one core per busy thread, as on a
+  // machine with more cores than this one): floor main-thread cost over the gate's busiest thread
+  const fc = floorHttp1.cpu;
+  const gc = gHttp.cpu;
+  const projected = fc !== null && gc !== null ? fc.mainUs / Math.max(gc.mainUs, gc.busiestOtherUs) : null;
+  const projection =
+    projected === null || fc === null || gc === null
+      ? null
+      : `HTTP ratio if each busy thread had its own core (floor main ${fc.mainUs.toFixed(1)} us/req over the gate's busiest thread ` +
+        `${Math.max(gc.mainUs, gc.busiestOtherUs).toFixed(1)} us/req): ${projected.toFixed(2)}x; all gate threads use ${gc.totalUs.toFixed(1)} us/req ` +
+        `against the floor's ${fc.totalUs.toFixed(1)}, and waited ${gc.runqueueWaitUs.toFixed(1)} us/req for a core`;
+  const cpuCell = (n: number | undefined) => (n === undefined ? '' : n.toFixed(1));
   const fmt = (n: number) => (Number.isFinite(n) ? Math.round(n).toLocaleString('en-US') : '-');
   const lines = [
-    `| scenario | target | req/s | p50 us | p90 us | p99 us | p99.9 us | x floor | RSS MB |`,
-    `| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |`,
-    ...rows.map((r) => `| ${r.scenario} | ${r.target} | ${fmt(r.rps)} | ${fmt(r.p50)} | ${fmt(r.p90)} | ${fmt(r.p99)} | ${fmt(r.p999)} | ${r.ratio === null ? '' : r.ratio.toFixed(2)} | ${Number.isFinite(r.rssMb) ? r.rssMb.toFixed(0) : ''} |`),
+    `| scenario | target | req/s | p50 us | p90 us | p99 us | p99.9 us | x floor | RSS MB | CPU us/req main | busiest other | all threads | runq wait |`,
+    `| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |`,
+    ...rows.map(
+      (r) =>
+        `| ${r.scenario} | ${r.target} | ${fmt(r.rps)} | ${fmt(r.p50)} | ${fmt(r.p90)} | ${fmt(r.p99)} | ${fmt(r.p999)} | ${r.ratio === null ? '' : r.ratio.toFixed(2)} | ${Number.isFinite(r.rssMb) ? r.rssMb.toFixed(0) : ''} | ` +
+        `${cpuCell(r.cpu?.mainUs)} | ${cpuCell(r.cpu?.busiestOtherUs)} | ${cpuCell(r.cpu?.totalUs)} | ${cpuCell(r.cpu?.runqueueWaitUs)} |`,
+    ),
     '',
     ...slos.map((s) => `- ${s.pass ? 'PASS' : 'FAIL'} ${s.name}: ${s.shown}`),
+    ...(projection === null ? [] : [`- info: ${projection}`]),
   ];
   console.log(lines.join('\n'));
   const stamp = new Date().toISOString().replace(/:/g, '-');
@@ -125,6 +153,7 @@ async function main(): Promise<void> {
     machine: { node: process.version, cpu: cpus()[0]?.model, cores },
     rows,
     slos,
+    projectedHttpRatio: projected,
   };
   mkdirSync(join(ROOT, 'bench/results'), { recursive: true });
   writeFileSync(join(ROOT, `bench/results/bench-${stamp}.json`), JSON.stringify(out, null, 2));
