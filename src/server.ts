@@ -10,12 +10,14 @@ import { JournalBatch } from './gate/journal-batch.ts';
 import { Ops } from './gate/ops.ts';
 import { SYSTEM_CLOCK } from './gate/pretrade.ts';
 import { GateService } from './gate/service.ts';
+import { JournalRingProducer } from './journal/ring-producer.ts';
 import { DEFAULT_FILES, JournalWriter, type JournalStats } from './journal/writer.ts';
 import type { Logger } from './log.ts';
 import { Metrics } from './metrics/metrics.ts';
 import { openApiText } from './schema/openapi.ts';
 import { allocateControl, CTL_FAIL_CLOSED, CTL_JOURNAL_FAILING } from './pool/control.ts';
 import { Dispatcher } from './pool/dispatcher.ts';
+import { Ring } from './pool/ring.ts';
 import { SharedLock } from './state/lock.ts';
 import { GateApp, type Backend, type Target } from './transport/app.ts';
 import { loadUws } from './transport/uws.ts';
@@ -36,6 +38,7 @@ export interface RunningGate {
 
 const MAIN_LOCK_OWNER = 1_000_000;
 const RING_BYTES = 1 << 20;
+const MAIN_JOURNAL_RING_BYTES = 4 << 20;
 const MAX_INFLIGHT = 4096;
 
 function packageVersion(): string {
@@ -71,19 +74,37 @@ export async function startGate(cfg: AppConfig, ctx: { sessionDir: string; runId
     ordersMaxBytes: svc.journal.ordersMaxBytes,
     retentionDays: svc.journal.retentionDays,
   });
+  // the flag workers read; cleared again once the writer reports a successful write of the failed
+  // file (its `failing` stat), so fail_closed lasts only while the journal really cannot be written
+  let healWatch: NodeJS.Timeout | null = null;
   writer.onError((file, message) => {
     Atomics.store(controlWords, CTL_JOURNAL_FAILING, 1);
     log.error({ file, error: message }, 'journal write failed');
+    healWatch ??= setInterval(() => {
+      if (writer.stats().failing) return;
+      Atomics.store(controlWords, CTL_JOURNAL_FAILING, 0);
+      clearInterval(healWatch!);
+      healWatch = null;
+      log.warn('journal writes succeed again');
+    }, 50).unref();
   });
-  const mainPort: MessagePort = writer.attachProducer('main');
+  const refuseChecks = () => controlWords[CTL_FAIL_CLOSED] !== 0 && Atomics.load(controlWords, CTL_JOURNAL_FAILING) !== 0;
+  // the main thread's journal lines (ops, and every decision at pool size 0) go through a shared ring
+  // like a worker's: a MessagePort message per flush cost ~10 us on this thread
+  const mainRing = Ring.allocate(MAIN_JOURNAL_RING_BYTES);
+  const mainPort: MessagePort = writer.attachProducer('main', mainRing);
   const mainBatch = new JournalBatch();
+  const mainCounters = new GateCounters(countersBuffer, 0);
+  const mainJournal = new JournalRingProducer(mainRing, writer.bell, (lines, file) => {
+    mainCounters.journalDropped(lines);
+    log.error({ lines, file }, 'journal ring full for 5 s: lines dropped');
+  });
   const flushMain = () => {
     if (mainBatch.lines === 0) return;
-    const batch = mainBatch.take();
-    if (svc.journal.enabled) mainPort.postMessage({ type: 'batch', ...batch });
+    if (svc.journal.enabled) mainJournal.write(mainBatch);
+    else mainBatch.take();
   };
   const mainLock = new SharedLock(lockBuffer, MAIN_LOCK_OWNER, false);
-  const mainCounters = new GateCounters(countersBuffer, 0);
   const ops = new Ops(core, state, mainLock, SYSTEM_CLOCK, mainBatch, mainCounters, runId, svc.ops.token, svc.ops.allowlist, version, flushMain);
 
   let app: GateApp | null = null;
@@ -122,19 +143,10 @@ export async function startGate(cfg: AppConfig, ctx: { sessionDir: string; runId
     const d = dispatcher;
     backend = { mode: 'pool', submit: (k, b, t) => d.submit(k, b, t), inflight: () => d.inflight() };
   } else {
-    const service = new GateService(core, state, mainLock, SYSTEM_CLOCK, runId, mainBatch, mainCounters);
-    // inline: one journal message per event-loop turn, not per request (the main thread is both
-    // producer and replier, so nothing answered can outlive its lines except by process death)
-    let flushQueued = false;
-    const flushSoon = () => {
-      if (flushQueued) return;
-      flushQueued = true;
-      setImmediate(() => {
-        flushQueued = false;
-        flushMain();
-      });
-    };
-    backend = { mode: 'inline', service, flush: flushSoon };
+    const service = new GateService(core, state, mainLock, SYSTEM_CLOCK, runId, mainBatch, mainCounters, refuseChecks);
+    // inline: each request's lines go to the ring before its reply is written (journal-before-reply,
+    // as in a worker); a ring write is a copy, cheap enough per request
+    backend = { mode: 'inline', service, flush: flushMain };
   }
 
   const journalStats = (): JournalStats => writer.stats();
@@ -241,6 +253,7 @@ export async function startGate(cfg: AppConfig, ctx: { sessionDir: string; runId
       flushMain();
       mainPort.postMessage({ type: 'end' });
       const stats = await writer.close(left(300));
+      if (healWatch !== null) clearInterval(healWatch);
       log.info({ lines_written: stats.linesWritten, unanswered, journal_failing: stats.failing }, 'stopped');
       return unanswered === 0 && !stats.failing;
     },

@@ -9,7 +9,7 @@ import { GateService, KIND_POSTTRADE, KIND_PRETRADE, KIND_WS, type Reply } from 
 import { SharedLock } from '../state/lock.ts';
 import { CTL_FAIL_CLOSED, CTL_JOURNAL_FAILING, CTL_MAIN_BELL, CTL_MAIN_WAITING, CTL_READY, CTL_STOP } from './control.ts';
 import { DOORBELL_INDEX, Ring, type RecordView, type RingBuffers } from './ring.ts';
-import { BELL_SEQ, BELL_SLEEPING } from '../journal/bell.ts';
+import { JournalRingProducer } from '../journal/ring-producer.ts';
 
 export interface ServeArgs {
   /** 1-based worker slot; also the lock owner id */
@@ -34,11 +34,6 @@ export interface ServeArgs {
 /** Requests decided before their journal lines are posted and their replies published. */
 const MAX_BATCH = 64;
 
-const JOURNAL_UNAVAILABLE: Reply = {
-  status: 503,
-  body: '{"error":{"code":"journal_unavailable","message":"the journal cannot be written and journal.on_write_error is fail_closed"}}',
-};
-
 /**
  * A worker's one long-lived piscina task: serve the request ring until told to stop. Sleeps in
  * Atomics.wait when idle; per drained batch it rings the response doorbell once and hands the batch's
@@ -51,10 +46,11 @@ export default function serve(args: ServeArgs): number {
   const respBuf = resp.buffer();
   const control = new Int32Array(args.control);
   const journal = new JournalBatch();
-  const journalRing = new Ring(args.journalRing);
-  const journalRingBuf = journalRing.buffer();
-  const journalBell = new Int32Array(args.journalBell);
   const counters = new GateCounters(args.counters, args.slot);
+  const journalOut = new JournalRingProducer(args.journalRing, args.journalBell, (lines, file) => {
+    counters.journalDropped(lines);
+    process.stderr.write(`[journal] ring full for 5 s: dropped ${lines} ${file} lines\n`);
+  });
   const service = new GateService(
     args.core,
     new GateState(args.state, args.stateSizes),
@@ -63,6 +59,7 @@ export default function serve(args: ServeArgs): number {
     args.runId,
     journal,
     counters,
+    () => control[CTL_FAIL_CLOSED] !== 0 && Atomics.load(control, CTL_JOURNAL_FAILING) !== 0,
   );
   const view: RecordView = { id: 0, meta: 0, bytes: new Uint8Array(0) };
   let served = 0;
@@ -80,7 +77,7 @@ export default function serve(args: ServeArgs): number {
       if (!isUtf8(view.bytes)) replies[n] = service.invalidUtf8((view.meta & 0xff) === KIND_WS);
       else {
         const start = view.bytes.byteOffset;
-        replies[n] = handle(service, control, view.meta & 0xff, reqBuf.toString('utf8', start, start + view.bytes.length));
+        replies[n] = handle(service, view.meta & 0xff, reqBuf.toString('utf8', start, start + view.bytes.length));
       }
       n++;
     }
@@ -88,7 +85,7 @@ export default function serve(args: ServeArgs): number {
       // journal first, replies second: a reply the client sees always has its journal lines handed
       // to the writer thread, even if this thread dies right after (protocol.md journal guarantee)
       if (journal.lines > 0) {
-        if (args.journalEnabled) toJournal(journalRing, journalRingBuf, journalBell, journal, counters);
+        if (args.journalEnabled) journalOut.write(journal);
         else journal.take();
       }
       for (let i = 0; i < n; i++) writeReply(resp, respBuf, control, ids[i], replies[i]);
@@ -108,48 +105,7 @@ export default function serve(args: ServeArgs): number {
   return served;
 }
 
-const FILES = ['events', 'denied', 'success', 'failed', 'raw'] as const;
-const JOURNAL_WAIT_MS = 5000;
-
-/**
- * Copies a batch's lines into the shared journal ring (one record per file), then wakes the writer if
- * it sleeps. A full ring is backpressure: the worker waits for the writer; after 5 s without room
- * (the writer is gone) the lines are dropped, counted (aurora_journal_dropped_total) and logged.
- */
-function toJournal(ring: Ring, buf: Buffer, bell: Int32Array, batch: JournalBatch, counters: GateCounters): void {
-  for (let f = 0; f < FILES.length; f++) {
-    const lines = batch.perFile[f];
-    if (lines === 0) continue;
-    const text = batch[FILES[f]];
-    const max = text.length * 3;
-    let at = ring.reserve(max);
-    if (at < 0) {
-      const deadline = Date.now() + JOURNAL_WAIT_MS;
-      while (at < 0 && Date.now() < deadline) {
-        Atomics.add(bell, BELL_SEQ, 1);
-        Atomics.notify(bell, BELL_SEQ);
-        Atomics.wait(bell, 3, 0, 1);
-        at = ring.reserve(max);
-      }
-      if (at < 0) {
-        counters.journalDropped(lines);
-        process.stderr.write(`[journal] ring full for ${JOURNAL_WAIT_MS} ms: dropped ${lines} ${FILES[f]} lines\n`);
-        continue;
-      }
-    }
-    ring.commit(0, f | (lines << 8), buf.write(text, at, 'utf8'));
-  }
-  batch.take();
-  if (Atomics.load(bell, BELL_SLEEPING) !== 0) {
-    Atomics.add(bell, BELL_SEQ, 1);
-    Atomics.notify(bell, BELL_SEQ);
-  }
-}
-
-function handle(service: GateService, control: Int32Array, kind: number, text: string): Reply {
-  if (control[CTL_FAIL_CLOSED] !== 0 && Atomics.load(control, CTL_JOURNAL_FAILING) !== 0 && kind !== KIND_POSTTRADE) {
-    return JOURNAL_UNAVAILABLE;
-  }
+function handle(service: GateService, kind: number, text: string): Reply {
   switch (kind) {
     case KIND_PRETRADE:
       return service.pretradeText(text);
