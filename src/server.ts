@@ -140,14 +140,19 @@ export async function startGate(cfg: AppConfig, ctx: { sessionDir: string; runId
         log.error({ slot, err: String(err), failed_requests: failed, lock_broken: broke }, 'worker stopped; its in-flight requests were answered 503 and it is being replaced');
       },
     });
-    const d = dispatcher;
-    backend = { mode: 'pool', submit: (k, b, t) => d.submit(k, b, t), inflight: () => d.inflight() };
-  } else {
-    const service = new GateService(core, state, mainLock, SYSTEM_CLOCK, runId, mainBatch, mainCounters, refuseChecks);
-    // inline: each request's lines go to the ring before its reply is written (journal-before-reply,
-    // as in a worker); a ring write is a copy, cheap enough per request
-    backend = { mode: 'inline', service, flush: flushMain };
   }
+  // the main thread's pipeline: every decision at pool size 0; with workers, only on a quiet gate
+  // (pool.inline_when_idle, transport/app.ts Backend), which then answers without two thread hand-offs.
+  // Its lines go to the main journal ring before the reply is written (journal-before-reply).
+  const inline = threads === 0 || svc.poolInlineWhenIdle ? new GateService(core, state, mainLock, SYSTEM_CLOCK, runId, mainBatch, mainCounters, refuseChecks) : null;
+  const d = dispatcher;
+  backend = {
+    submit: d === null ? null : (k, b, t) => d.submit(k, b, t),
+    inflight: d === null ? () => 0 : () => d.inflight(),
+    inline,
+    idleGapMs: svc.poolInlineIdleGapUs / 1000,
+    flush: flushMain,
+  };
 
   const journalStats = (): JournalStats => writer.stats();
   const metrics = new Metrics({

@@ -43,6 +43,10 @@ export interface ServiceConfig {
   wsIdleTimeoutS: number;
   /** worker threads; 0 = decide inline on the main thread */
   poolThreads: number;
+  /** with workers, decide on the main thread when the gate is quiet */
+  poolInlineWhenIdle: boolean;
+  /** ... quiet = nothing in flight and the previous request arrived at least this long ago, µs */
+  poolInlineIdleGapUs: number;
   journal: JournalSettings;
   ops: OpsSettings;
   sessionDir: string | null;
@@ -96,6 +100,8 @@ const OVERLAY: ReadonlyArray<[env: string, path: string, kind: 'number' | 'int' 
   ['AURORA_HOST', 'api.host', 'string'],
   ['AURORA_PORT', 'api.port', 'int'],
   ['AURORA_POOL_THREADS', 'pool.threads', 'int'],
+  ['AURORA_POOL_INLINE_WHEN_IDLE', 'pool.inline_when_idle', 'bool'],
+  ['AURORA_POOL_INLINE_IDLE_GAP_US', 'pool.inline_idle_gap_us', 'int'],
   ['AURORA_MAX_BODY_BYTES', 'api.max_body_bytes', 'int'],
 ];
 
@@ -402,6 +408,8 @@ function resolveService(tree: Tree, env: Env, core: CoreConfig, warnings: string
     wsMaxBackpressureBytes: val<number>(ws.max_backpressure_bytes) ?? 1048576,
     wsIdleTimeoutS: val<number>(ws.idle_timeout_s) ?? 120,
     poolThreads: val<number>(tree.pool?.threads) ?? cores,
+    poolInlineWhenIdle: val<boolean>(tree.pool?.inline_when_idle) ?? true,
+    poolInlineIdleGapUs: val<number>(tree.pool?.inline_idle_gap_us) ?? 50,
     journal: {
       enabled: journalEnabled,
       fsyncIntervalMs: val<number>(journal.fsync_interval_ms) ?? 50,

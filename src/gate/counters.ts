@@ -62,6 +62,11 @@ export function sumCounter(buffer: SharedArrayBuffer | ArrayBuffer, slot: number
   return s;
 }
 
+/** One counter of one thread's slice (slice 0 is the main thread's). */
+export function sliceCounter(buffer: SharedArrayBuffer | ArrayBuffer, slice: number, slot: number): number {
+  return new Float64Array(buffer, slice * SLICE_WORDS * 8, SLICE_WORDS)[slot];
+}
+
 export function sumEvent(buffer: SharedArrayBuffer | ArrayBuffer, code: string): number {
   const i = EVENT_INDEX.get(code);
   return i === undefined ? 0 : sumCounter(buffer, FIXED + i);

@@ -1,5 +1,5 @@
 import client from 'prom-client';
-import { C_ALLOW, C_JOURNAL_DROPPED, C_DENIED_ORDERS, C_DENY, C_INVALID, C_REJECTED, C_SUCCESS, EVENT_CODE_LIST, sumCounter, sumEvent } from '../gate/counters.ts';
+import { C_ALLOW, C_JOURNAL_DROPPED, C_DENIED_ORDERS, C_DENY, C_INVALID, C_REJECTED, C_SUCCESS, EVENT_CODE_LIST, sliceCounter, sumCounter, sumEvent } from '../gate/counters.ts';
 
 /** What the metrics read from the rest of the process at scrape time. */
 export interface MetricSources {
@@ -105,6 +105,18 @@ export class Metrics {
     fromShared('aurora_journal_dropped_total', 'Journal lines dropped because the writer thread took no lines for 5 s (target: 0)', C_JOURNAL_DROPPED);
     simple('aurora_journal_lines_written_total', 'Journal lines written', () => src.journal().linesWritten);
     new client.Gauge({ name: 'aurora_pool_queue_depth', help: 'Requests handed to workers and not yet answered', registers: r, collect() { this.set(src.queueDepth()); } });
+    new client.Counter({
+      name: 'aurora_pool_decisions_total',
+      help: 'Pre-trade decisions by the thread that made them: main (pool size 0, or pool.inline_when_idle) or a worker',
+      labelNames: ['thread'],
+      registers: r,
+      collect() {
+        this.reset();
+        const main = sliceCounter(src.counters, 0, C_ALLOW) + sliceCounter(src.counters, 0, C_DENY);
+        this.inc({ thread: 'main' }, main);
+        this.inc({ thread: 'worker' }, sumCounter(src.counters, C_ALLOW) + sumCounter(src.counters, C_DENY) - main);
+      },
+    });
     new client.Gauge({ name: 'aurora_pool_workers_alive', help: 'Worker threads serving', registers: r, collect() { this.set(src.workersAlive()); } });
     new client.Gauge({ name: 'aurora_ws_connections', help: 'Open WebSocket connections', registers: r, collect() { this.set(src.wsConnections()); } });
     client.collectDefaultMetrics({ register: this.registry });

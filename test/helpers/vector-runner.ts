@@ -56,7 +56,9 @@ export function declareGroupedSuite(label: string, threads: number, groups: Scen
       let startError: Error | null = null;
       beforeAll(async () => {
         try {
-          gate = await startTestGate({ ...(group[0].env ?? {}), AURORA_POOL_THREADS: String(threads) }, group[0].config_yaml);
+          // one request at a time never overlaps: without this the main thread (pool.inline_when_idle) would
+          // decide them all and the workers under test would not
+          gate = await startTestGate({ ...(group[0].env ?? {}), AURORA_POOL_THREADS: String(threads), AURORA_POOL_INLINE_WHEN_IDLE: '0' }, group[0].config_yaml);
         } catch (err) {
           startError = err as Error;
         }

@@ -200,20 +200,31 @@ async function run(gate: TestGate, steps: Step[]): Promise<Answer[]> {
 const TIMING = /"(rate_limit_ms_left|cooldown_remaining_ms|age_ms|cooloff_until|until|until_ms|last_event_ts|workers_alive)":(-?[0-9.eE+-]+|null)/g;
 const mask = (text: string) => text.replace(TIMING, '"$1":"<time>"');
 
-describe('identical decisions at pool size 1 and 4 (requests one after another)', () => {
+// requests one after another never overlap, so with pool.inline_when_idle (the default) the main thread
+// would decide them all: the pool 1 and 4 gates turn it off so their workers decide every request, and a
+// third gate (pool 4, default) shows the main thread's decisions are the same
+const WORKERS_ONLY = { AURORA_POOL_INLINE_WHEN_IDLE: '0' };
+
+describe('identical decisions at pool size 1 and 4, and decided on the main thread (requests one after another)', () => {
   const steps = buildSequence();
   const checks = steps.filter((s) => s.kind === 'pre').length;
   let g1: TestGate;
   let g4: TestGate;
+  let gMain: TestGate;
   let a1: Answer[] = [];
   let a4: Answer[] = [];
+  let aMain: Answer[] = [];
   let stopped = false;
 
   beforeAll(async () => {
-    [g1, g4] = await Promise.all([startTestGate({ ...ENV, AURORA_POOL_THREADS: '1' }, YAML), startTestGate({ ...ENV, AURORA_POOL_THREADS: '4' }, YAML)]);
+    [g1, g4, gMain] = await Promise.all([
+      startTestGate({ ...ENV, ...WORKERS_ONLY, AURORA_POOL_THREADS: '1' }, YAML),
+      startTestGate({ ...ENV, ...WORKERS_ONLY, AURORA_POOL_THREADS: '4' }, YAML),
+      startTestGate({ ...ENV, AURORA_POOL_THREADS: '4' }, YAML),
+    ]);
   }, 60_000);
   afterAll(async () => {
-    if (!stopped) await Promise.all([g1?.stop(), g4?.stop()]);
+    if (!stopped) await Promise.all([g1?.stop(), g4?.stop(), gMain?.stop()]);
   });
 
   it('the sequence has more than 300 checks', () => {
@@ -222,7 +233,7 @@ describe('identical decisions at pool size 1 and 4 (requests one after another)'
 
   it('every response is identical, request by request', async () => {
     // the two gates are independent: run them side by side, each strictly one request at a time
-    [a1, a4] = await Promise.all([run(g1, steps), run(g4, steps)]);
+    [a1, a4, aMain] = await Promise.all([run(g1, steps), run(g4, steps), run(gMain, steps)]);
     expect(a1.length).toBe(steps.length);
     const diffs: string[] = [];
     for (let i = 0; i < steps.length; i++) {
@@ -231,12 +242,26 @@ describe('identical decisions at pool size 1 and 4 (requests one after another)'
       if (a4[i].status !== a1[i].status || mask(a4[i].text) !== mask(a1[i].text)) {
         diffs.push(`step ${what}\n  pool 1: ${a1[i].status} ${a1[i].text}\n  pool 4: ${a4[i].status} ${a4[i].text}`);
       }
+      if (aMain[i].status !== a1[i].status || mask(aMain[i].text) !== mask(a1[i].text)) {
+        diffs.push(`step ${what}\n  pool 1: ${a1[i].status} ${a1[i].text}\n  main thread: ${aMain[i].status} ${aMain[i].text}`);
+      }
     }
     expect(diffs.slice(0, 5)).toEqual([]);
   }, 60_000);
 
+  it('the workers-only gates decided every check on workers, the default one on the main thread', async () => {
+    const decidedBy = async (g: TestGate) => {
+      const text = await (await fetch(`${g.url}/metrics`)).text();
+      const get = (thread: string) => Number(new RegExp(`^aurora_pool_decisions_total\\{thread="${thread}"\\} (\\S+)$`, 'm').exec(text)?.[1]);
+      return { main: get('main'), worker: get('worker') };
+    };
+    expect(await decidedBy(g1)).toEqual({ main: 0, worker: checks });
+    expect(await decidedBy(g4)).toEqual({ main: 0, worker: checks });
+    expect(await decidedBy(gMain)).toEqual({ main: checks, worker: 0 });
+  });
+
   it('the masked timing values are sane on both', () => {
-    for (const answers of [a1, a4]) {
+    for (const answers of [a1, a4, aMain]) {
       for (const a of answers) {
         for (const m of a.text.matchAll(/"(rate_limit_ms_left|cooldown_remaining_ms)":(-?[0-9.eE+-]+)/g)) {
           const v = Number(m[2]);
@@ -288,10 +313,11 @@ describe('identical decisions at pool size 1 and 4 (requests one after another)'
     expect(diagnostics.has('service_unhealthy')).toBe(true);
   });
 
-  it('journals the same POLICY.DECISION records at both pool sizes', async () => {
+  it('journals the same POLICY.DECISION records at both pool sizes and on the main thread', async () => {
     stopped = true;
     expect(await g1.stop()).toBe(true);
     expect(await g4.stop()).toBe(true);
+    expect(await gMain.stop()).toBe(true);
     const decisions = (g: TestGate) =>
       readFileSync(join(g.sessionDir, 'aurora_events.jsonl'), 'utf8')
         .split('\n')
@@ -300,12 +326,18 @@ describe('identical decisions at pool size 1 and 4 (requests one after another)'
         .filter((r) => r.event_code === 'POLICY.DECISION');
     const d1 = decisions(g1);
     const d4 = decisions(g4);
+    const dMain = decisions(gMain);
     expect(d1.length).toBe(checks);
     expect(d4.length).toBe(checks);
+    expect(dMain.length).toBe(checks);
     const byReq = (ds: typeof d1) => new Map(ds.map((r) => [r.details.req_id, mask(JSON.stringify({ ...r, ts_ns: 0, run_id: '' }))]));
     const m1 = byReq(d1);
     const m4 = byReq(d4);
+    const mMain = byReq(dMain);
     expect(m1.size).toBe(checks);
-    for (const [id, rec] of m1) expect(m4.get(id), `req_id ${String(id)}`).toBe(rec);
+    for (const [id, rec] of m1) {
+      expect(m4.get(id), `req_id ${String(id)}`).toBe(rec);
+      expect(mMain.get(id), `req_id ${String(id)} (main thread)`).toBe(rec);
+    }
   });
 });

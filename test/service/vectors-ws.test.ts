@@ -33,7 +33,7 @@ declareGroupedSuite('ws pool 0', 0, groups, replayWs);
 describe('ws pool 4: pipelining', () => {
   let gate: TestGate | null = null;
   beforeAll(async () => {
-    gate = await startTestGate({ ...(groups[0][0].env ?? {}), AURORA_POOL_THREADS: '4' }, groups[0][0].config_yaml);
+    gate = await startTestGate({ ...(groups[0][0].env ?? {}), AURORA_POOL_THREADS: '4', AURORA_POOL_INLINE_WHEN_IDLE: '0' }, groups[0][0].config_yaml);
   });
   afterAll(async () => {
     await gate?.stop();
