@@ -28,6 +28,12 @@ export interface Reply {
 }
 
 const OK_STATUS = '{"status":"ok"}';
+/** journal.on_write_error = fail_closed while the journal cannot be written: a check is refused, nothing decided */
+const JOURNAL_UNAVAILABLE: Reply = {
+  status: 503,
+  body: '{"error":{"code":"journal_unavailable","message":"the journal cannot be written and journal.on_write_error is fail_closed"}}',
+};
+const NEVER = () => false;
 const MAX_DEPTH = 32;
 
 /** Nesting depth of a parsed JSON value, stopping at `limit + 1` (D-8: nesting <= 32). */
@@ -57,8 +63,10 @@ export class GateService {
   private readonly runId: string;
   private readonly journal: JournalBatch;
   private readonly counters: GateCounters;
+  /** true while checks must be refused (fail_closed and the journal failing); asked once per check */
+  private readonly refuseChecks: () => boolean;
 
-  constructor(cfg: CoreConfig, state: GateState, lock: StateLock, clock: Clock, runId: string, journal: JournalBatch, counters: GateCounters) {
+  constructor(cfg: CoreConfig, state: GateState, lock: StateLock, clock: Clock, runId: string, journal: JournalBatch, counters: GateCounters, refuseChecks: () => boolean = NEVER) {
     this.cfg = cfg;
     this.state = state;
     this.lock = lock;
@@ -66,6 +74,7 @@ export class GateService {
     this.runId = runId;
     this.journal = journal;
     this.counters = counters;
+    this.refuseChecks = refuseChecks;
   }
 
   /** HTTP `POST /pretrade/check` with the raw body text. */
@@ -131,6 +140,8 @@ export class GateService {
   }
 
   pretrade(body: unknown, wsId: string | number | undefined): Reply {
+    // here, not per transport: HTTP, WebSocket (envelope with the frame's id) and pool size 0 alike
+    if (this.refuseChecks()) return JOURNAL_UNAVAILABLE;
     if (!pretradeValidator.check(body)) return this.failure(invalidRequest(pretradeValidator.errors(body)));
     const input = toDecisionInput(body, this.cfg.defaultMode);
     const { decision, firstTs } = decideLocked(this.cfg, this.state, this.lock, this.clock, input, true);

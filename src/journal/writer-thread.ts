@@ -179,6 +179,9 @@ function recordError(f: FileState, op: string, e: unknown, count = true): void {
   } else {
     f.suppressedLogs++;
   }
+  // publish before posting: /health must show `failing` even when no line of this drain was written
+  // (a drain publishes only after written lines), and before the main thread acts on the message
+  publish();
   if (count) post({ type: 'error', file: f.key, message });
 }
 
