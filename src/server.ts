@@ -116,7 +116,7 @@ export async function startGate(cfg: AppConfig, ctx: { sessionDir: string; runId
       ringBytes: RING_BYTES,
       maxInflight: MAX_INFLIGHT,
       control,
-      sink: { deliver: (t, s, b) => app!.sink.deliver(t, s, b), fail: (t, s, b, r) => app!.sink.fail(t, s, b, r) },
+      sink: { deliver: (t, s, b, n) => app!.sink.deliver(t, s, b, n), fail: (t, s, b, r) => app!.sink.fail(t, s, b, r) },
       args: (slot, req, resp, journal, journalRing) => ({
         slot,
         req,

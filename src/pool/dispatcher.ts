@@ -7,7 +7,12 @@ import type { ServeArgs } from './worker.ts';
 
 /** Where replies go: the transport implements this (HTTP response or WebSocket). */
 export interface ReplySink<T> {
-  deliver(target: T, status: number, body: Uint8Array): void;
+  /**
+   * Replies `0..n-1` of one drained batch, in ring order (bodies are views into the reply ring, valid
+   * only during the call). One call per batch lets the transport cork several replies to the same
+   * WebSocket into one write.
+   */
+  deliver(targets: T[], statuses: Int32Array, bodies: Uint8Array[], n: number): void;
   /** a request that will get no reply from a worker (it died); `request` is its body, when still known */
   fail(target: T, status: number, body: string, request: Uint8Array | null): void;
 }
@@ -29,6 +34,7 @@ export interface DispatcherOptions<T> {
 }
 
 const JOURNAL_RING_BYTES = 4 << 20;
+const EMPTY = new Uint8Array(0);
 
 const WORKER_FAILED = '{"error":{"code":"worker_failed","message":"the worker deciding this request stopped; nothing was decided, retry"}}';
 
@@ -40,6 +46,10 @@ class Channel<T> {
   readonly resp: Ring;
   readonly pending: Array<T | undefined>;
   readonly mask: number;
+  /** one drained batch handed to the sink (at most one reply per pending slot) */
+  readonly outTargets: T[];
+  readonly outStatus: Int32Array;
+  readonly outBodies: Uint8Array[];
   nextId = 0;
   inflight = 0;
   alive = false;
@@ -54,6 +64,9 @@ class Channel<T> {
     this.resp = new Ring(this.respBuffers);
     this.pending = new Array<T | undefined>(maxInflight);
     this.mask = maxInflight - 1;
+    this.outTargets = new Array<T>(maxInflight);
+    this.outStatus = new Int32Array(maxInflight);
+    this.outBodies = new Array<Uint8Array>(maxInflight);
   }
 }
 
@@ -228,8 +241,12 @@ export class Dispatcher<T> {
   private readonly onWake = (): void => {
     this.armed = false;
     Atomics.store(this.control, CTL_MAIN_WAITING, 0);
-    for (const ch of this.channels) this.drain(ch);
-    this.arm();
+    try {
+      for (const ch of this.channels) this.drain(ch);
+    } finally {
+      // whatever a reply did, keep listening: a lost wake-up would leave every later request unanswered
+      this.arm();
+    }
   };
 
   private anyReplies(): boolean {
@@ -239,7 +256,7 @@ export class Dispatcher<T> {
 
   private drain(ch: Channel<T>): void {
     const view = this.view;
-    const sink = this.opts.sink;
+    let records = 0;
     let n = 0;
     while (ch.resp.next(view)) {
       const slot = view.id & ch.mask;
@@ -247,10 +264,18 @@ export class Dispatcher<T> {
       if (target !== undefined) {
         ch.pending[slot] = undefined;
         ch.inflight--;
-        sink.deliver(target, view.meta, view.bytes);
+        ch.outTargets[n] = target;
+        ch.outStatus[n] = view.meta;
+        ch.outBodies[n] = view.bytes;
+        n++;
       }
-      n++;
+      records++;
     }
-    if (n > 0) ch.resp.release();
+    if (n > 0) {
+      this.opts.sink.deliver(ch.outTargets, ch.outStatus, ch.outBodies, n);
+      ch.outTargets.fill(undefined as T, 0, n); // no target or ring view outlives its batch
+      ch.outBodies.fill(EMPTY, 0, n);
+    }
+    if (records > 0) ch.resp.release();
   }
 }

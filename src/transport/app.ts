@@ -99,9 +99,9 @@ const ROUTES: Array<[RegExp, string[]]> = [
   [/^\/liveness$/, ['GET']],
   [/^\/readiness$/, ['GET']],
   [/^\/openapi\.json$/, ['GET']],
-  [/^\/ops\/cooloff\/[^/]*$/, ['POST']],
+  [/^\/ops\/cooloff\/[^/]+$/, ['POST']],
   [/^\/ops\/reset$/, ['POST']],
-  [/^\/aurora\/[^/]*$/, ['POST']],
+  [/^\/aurora\/[^/]+$/, ['POST']],
   [/^\/risk\/snapshot$/, ['GET']],
   [/^\/risk\/set$/, ['POST']],
   [/^\/ops\/rotate_token$/, ['POST']],
@@ -131,7 +131,7 @@ export class GateApp {
     this.d = deps;
     this.runnerDigest = deps.runnerToken === null ? null : createHash('sha256').update(deps.runnerToken).digest();
     this.sink = {
-      deliver: (t, status, body) => this.reply(t, status, body),
+      deliver: (targets, statuses, bodies, n) => this.replyBatch(targets, statuses, bodies, n),
       fail: (t, status, body, request) => this.reply(t, status, t.kind === 1 ? wsErrorEnvelope(request, body) : body),
     };
     this.app = deps.uws.App();
@@ -194,6 +194,30 @@ export class GateApp {
     this.lastArrival = now;
     if (b.submit === null || (b.inline !== null && gap >= b.idleGapMs && b.inflight() === 0)) return b.inline;
     return null;
+  }
+
+  /** A worker batch: consecutive replies to one WebSocket go out under one cork (one write). */
+  private replyBatch(targets: Target[], statuses: Int32Array, bodies: Uint8Array[], n: number): void {
+    let i = 0;
+    while (i < n) {
+      const t = targets[i];
+      let j = i + 1;
+      if (t.kind === 1) while (j < n && targets[j] === t) j++;
+      if (j - i === 1 || t.kind === 0 || t.closed || t.ws === null) {
+        for (let k = i; k < j; k++) this.reply(t, statuses[k], bodies[k]);
+      } else {
+        wsRun.ws = t.ws;
+        wsRun.bodies = bodies;
+        wsRun.from = i;
+        wsRun.to = j;
+        wsRun.limit = this.d.wsMaxBackpressureBytes;
+        t.ws.cork(sendWsRun);
+        wsRun.ws = null;
+        wsRun.bodies = NO_BODIES;
+        this.checkBackpressure(t);
+      }
+      i = j;
+    }
   }
 
   private checkBackpressure(c: WsConn): void {
@@ -393,7 +417,8 @@ export class GateApp {
         m.http('unknown', 404);
         return writeJson(res, 404, errorJson('not_found', `no route ${method} ${url}`));
       }
-      m.http(url, 405);
+      // the route as label, never the raw URL: junk paths must not create one series each
+      m.http(url.startsWith('/ops/cooloff/') ? '/ops/cooloff' : url.startsWith('/aurora/') ? '/aurora' : url, 405);
       writeJson(res, 405, errorJson('method_not_allowed', `${url} accepts ${known[1].join(', ')}`), ['Allow', known[1].join(', ')]);
     });
   }
@@ -468,6 +493,18 @@ export class GateApp {
 const current: { res: HttpResponse | null; status: number; body: Uint8Array | string } = { res: null, status: 200, body: '' };
 function writeCurrent(): void {
   writeJson(current.res!, current.status, current.body);
+}
+
+const NO_BODIES: Uint8Array[] = [];
+const wsRun: { ws: WebSocket<WsConn> | null; bodies: Uint8Array[]; from: number; to: number; limit: number } = { ws: null, bodies: NO_BODIES, from: 0, to: 0, limit: 0 };
+/** Sends a run of replies; stops at the backpressure limit (the caller then closes with 4008, before
+ * uWS's own hard limit would drop the connection without a code). */
+function sendWsRun(): void {
+  const ws = wsRun.ws!;
+  for (let k = wsRun.from; k < wsRun.to; k++) {
+    ws.send(wsRun.bodies[k], false);
+    if (ws.getBufferedAmount() > wsRun.limit) return;
+  }
 }
 
 const currentWs: { ws: WebSocket<WsConn> | null; body: Uint8Array | string } = { ws: null, body: '' };
