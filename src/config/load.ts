@@ -6,8 +6,19 @@ import { EMBEDDED_DEFAULTS } from './defaults.ts';
 import { ConfigError, envFlag, envString, type Env } from './env.ts';
 import { resolveConfig, type AppConfig } from './resolve.ts';
 
-/** The repository root (configs/ lives there), independent of the working directory. */
-export const PACKAGE_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+/**
+ * The repository root (package.json and configs/ live there), independent of the working directory:
+ * the nearest ancestor with package.json. A fixed '../..' was right for src/config/load.ts but not for
+ * the bundle dist/main.mjs, where it pointed above the repository (GET /version answered "unknown").
+ */
+export const PACKAGE_ROOT = findPackageRoot(dirname(fileURLToPath(import.meta.url)));
+
+function findPackageRoot(from: string): string {
+  for (let dir = from; ; dir = dirname(dir)) {
+    if (existsSync(resolve(dir, 'package.json'))) return dir;
+    if (dirname(dir) === dir) return resolve(from, '..', '..');
+  }
+}
 
 /**
  * Finds the YAML file named by AURORA_CONFIG (else AURORA_CONFIG_NAME): a path ending in .yaml/.yml,

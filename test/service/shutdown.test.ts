@@ -1,4 +1,4 @@
-import { rmSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startLoad, summarize, type LoadResult, type Outcome } from '../helpers/load.ts';
 import { decisionsById, duplicates, inspectJournal, startGateProcess, type ExitInfo, type GateProcess, type JournalReport } from '../helpers/process.ts';
@@ -183,6 +183,9 @@ describe('stop under load (child process)', () => {
 
   it('a clean start/stop without traffic journals CONFIG.SWITCHED and AURORA.STARTUP.OK and exits 0', async () => {
     const gate = await start({ AURORA_POOL_THREADS: '2' });
+    // the bundle (dist/main.mjs) finds package.json: it once looked two directories above dist/
+    const version = (await (await fetch(`http://127.0.0.1:${gate.port}/version`)).json()) as { version: string };
+    expect(version.version).toBe((JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version);
     const t = gate.signal('SIGTERM');
     const exit = await gate.waitExit(8000);
     expect(exit, gate.stderr()).not.toBeNull();

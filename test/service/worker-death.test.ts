@@ -209,14 +209,16 @@ describe('a worker thread dies mid-load (pool size 2, in-process gate)', () => {
     expect(wsOut.filter((o) => o.netError !== undefined).map((o) => `${o.reqId}:${o.netError}`).slice(0, 10), 'WS frames never answered').toEqual([]);
   });
 
-  it('the pool heals: /health shows 2 workers again within ~2 s, piscina runs a new thread', () => {
+  // the bound is generous (a 50 ms restart delay plus a thread start, ~0.3 s when idle) because this
+  // test shares 2 cores with the rest of the suite; it catches a pool that never heals, not a slow one
+  it('the pool heals: /health shows 2 workers again within seconds, piscina runs a new thread', () => {
     const { kills } = scenario();
     expect(kills).toHaveLength(KILLS);
     for (const k of kills) {
       expect(k.healthBackMs).toBeGreaterThanOrEqual(0);
-      expect(k.healthBackMs).toBeLessThan(2000);
+      expect(k.healthBackMs).toBeLessThan(5000);
       expect(k.threadsBackMs).toBeGreaterThanOrEqual(0);
-      expect(k.threadsBackMs).toBeLessThan(2000);
+      expect(k.threadsBackMs).toBeLessThan(5000);
       expect(k.newThreadIds).not.toContain(k.threadId);
     }
   });
