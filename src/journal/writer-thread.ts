@@ -185,8 +185,47 @@ function recordError(f: FileState, op: string, e: unknown, count = true): void {
   if (count) post({ type: 'error', file: f.key, message });
 }
 
+/**
+ * A file that ends inside a line (an earlier process killed in the middle of a large write(2), or power
+ * loss before the last fsync) would get this process's first record glued onto the fragment: cut the
+ * fragment off so every line stays whole. Only an earlier process can leave one: this writer writes
+ * whole lines and cuts back its own short writes.
+ */
+function cutIncompleteTail(f: FileState): void {
+  let fd: number;
+  try {
+    fd = fs.openSync(f.path, 'r+');
+  } catch {
+    return; // missing (the open creates it) or not openable (the open reports it)
+  }
+  try {
+    const size = fs.fstatSync(fd).size;
+    const buf = Buffer.alloc(64 * 1024);
+    let end = size;
+    let keep = -1;
+    while (end > 0 && keep < 0) {
+      const start = Math.max(0, end - buf.length);
+      const n = fs.readSync(fd, buf, 0, end - start, start);
+      if (end === size && n > 0 && buf[n - 1] === 0x0a) return; // ends with a whole line (the usual case)
+      const nl = buf.subarray(0, n).lastIndexOf(0x0a);
+      if (nl >= 0) keep = start + nl + 1;
+      end = start;
+    }
+    if (size === 0) return;
+    keep = Math.max(0, keep);
+    fs.ftruncateSync(fd, keep);
+    fs.fsyncSync(fd);
+    stderr(`[journal] ${f.name}: cut an incomplete last line (${size - keep} bytes) left by an earlier process`);
+  } catch (e) {
+    recordError(f, 'repair of the last line of', e, false);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
 /** Open (O_APPEND|O_CREAT) and learn size/day. Throws on failure. */
 function openFile(f: FileState): void {
+  cutIncompleteTail(f);
   let fd: number;
   if (f.faultLeft > 0) {
     // TEST ONLY fault injection: a read-only fd makes write(2) really fail with EBADF
