@@ -352,7 +352,8 @@ export const MIN_TOKEN_LENGTH = 24;
 export function tokenProblem(token: string): string | null {
   if (PLACEHOLDER_TOKENS.has(token.toLowerCase())) return 'is a known placeholder';
   if (token.length < MIN_TOKEN_LENGTH) return `is shorter than ${MIN_TOKEN_LENGTH} characters`;
-  if (/[\s\x00-\x1f\x7f]/.test(token)) return 'contains whitespace or control characters';
+  // printable ASCII only: other characters do not survive an HTTP header byte for byte (a lock-out)
+  if (/[^\x21-\x7e]/.test(token)) return 'contains whitespace, control or non-ASCII characters';
   return null;
 }
 

@@ -86,7 +86,8 @@ function wsErrorEnvelope(frame: Uint8Array | null, errorBody: string): string {
   return `{"id":${id},"ok":false,"error":${errorBody.slice('{"error":'.length, -1)}}`;
 }
 const EMPTY_BODY = errorJson('invalid_request', 'the request needs a JSON body', [{ path: '(body)', message: 'is required' }]);
-const UTF8 = new TextDecoder('utf-8', { fatal: true });
+// ignoreBOM: keep a leading BOM (JSON.parse then refuses it), exactly as the workers' Buffer decoding does
+const UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 /** Routes and the methods they answer (for 405 vs 404). */
 const ROUTES: Array<[RegExp, string[]]> = [
@@ -327,8 +328,14 @@ export class GateApp {
           if (aborted) return;
           let body: unknown = undefined;
           if (bytes.length > 0) {
+            let text: string;
             try {
-              body = JSON.parse(Buffer.from(bytes).toString('utf8'));
+              text = UTF8.decode(bytes); // strict: a lenient decode would apply U+FFFD-mangled values
+            } catch {
+              return res.cork(() => this.opsReply(res, route, { status: 400, body: JSON.parse(errorJson('invalid_utf8', 'the body is not valid UTF-8')) }));
+            }
+            try {
+              body = JSON.parse(text);
             } catch (err) {
               return res.cork(() => this.opsReply(res, route, { status: 400, body: { error: { code: 'malformed_json', message: `the body is not valid JSON: ${(err as Error).message}` } } }));
             }

@@ -24,8 +24,10 @@ export const JSON_TYPE = 'application/json';
 /** Writes a complete JSON reply (must run inside a uWS callback or a cork). */
 export function writeJson(res: HttpResponse, status: number, body: string | Uint8Array, extraHeader?: [string, string]): void {
   res.writeStatus(statusLine(status)).writeHeader('Content-Type', JSON_TYPE);
-  if (extraHeader !== undefined) res.writeHeader(extraHeader[0], extraHeader[1]);
-  res.end(body);
+  // Connection: close is uWS's to send: end(body, true) writes it AND closes (the header alone does not)
+  const close = extraHeader !== undefined && extraHeader[0] === 'Connection' && extraHeader[1] === 'close';
+  if (extraHeader !== undefined && !close) res.writeHeader(extraHeader[0], extraHeader[1]);
+  res.end(body, close);
 }
 
 export const errorJson = (code: string, message: string, details?: unknown): string =>
