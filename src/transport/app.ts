@@ -415,6 +415,11 @@ export class GateApp {
     });
 
     this.websocket();
+    // a plain GET of /ws (no Upgrade): uWS yields it to the routes after the WebSocket one
+    a.get('/ws', (res) => {
+      m.http('/ws', 426);
+      writeJson(res, 426, errorJson('upgrade_required', '/ws is a WebSocket endpoint: send Connection: Upgrade, Upgrade: websocket'), ['Upgrade', 'websocket']);
+    });
 
     a.any('/*', (res, req) => {
       const url = req.getUrl();

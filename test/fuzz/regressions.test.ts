@@ -4,6 +4,7 @@ import { startTestGate, type TestGate } from '../helpers/gate.ts';
 import { call, metric } from './harness.ts';
 import { RawConnection, runPool } from './raw-http.ts';
 import { WsFuzzConn } from './ws-conn.ts';
+import { WsClient } from '../helpers/ws.ts';
 
 /**
  * Bugs the fuzz found, pinned as plain examples (the fuzz finds them again only by chance of the seed).
@@ -31,6 +32,21 @@ describe('fuzz findings', () => {
       }
     });
   }
+
+  // A plain GET /ws (no Upgrade header) fell through to the route table and got "405 /ws accepts GET"
+  // with Allow: GET — a contradiction. It is a WebSocket endpoint: 426 with Upgrade: websocket.
+  it('GET /ws without an upgrade -> 426 upgrade_required, and the WebSocket still works', async () => {
+    const r = await fetch(`${gate.url}/ws`);
+    expect(r.status).toBe(426);
+    expect(r.headers.get('upgrade')).toBe('websocket');
+    expect(((await r.json()) as { error: { code: string } }).error.code).toBe('upgrade_required');
+    const ws = await WsClient.connect(gate.url);
+    try {
+      expect(await ws.request('ping', undefined, 'p')).toMatchObject({ id: 'p', ok: true });
+    } finally {
+      ws.socket.close();
+    }
+  });
 
   // A wrong method on /aurora/{mode} or /ops/cooloff/{sec} was counted under the raw URL as its route
   // label: every distinct junk path, unauthenticated, created one more Prometheus series (unbounded

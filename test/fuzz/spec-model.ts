@@ -153,6 +153,7 @@ export const ERROR_STATUS: Readonly<Record<string, number>> = {
   method_not_allowed: 405,
   body_too_large: 413,
   unsupported_media_type: 415,
+  upgrade_required: 426,
   invalid_request: 422,
   rotation_cooldown: 429,
   auth_rate_limited: 429,

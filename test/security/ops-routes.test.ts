@@ -48,6 +48,8 @@ function documentedRoutes(): Array<[string, string]> {
     const pattern = typeof r.path === 'string' ? r.path : r.sample.replace(/\/[^/]+$/, '/:param');
     for (const m of r.methods) out.push([r.path === '/ws' ? 'ws' : m.toLowerCase(), pattern]);
   }
+  // a plain GET of /ws (no upgrade) answers 426 upgrade_required; it reads no token and no body
+  out.push(['get', '/ws']);
   // the fallback answers 404/405 for everything else, and reads no token and no body
   out.push(['any', '/*']);
   return out;
