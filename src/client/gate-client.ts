@@ -60,8 +60,11 @@ type Raw =
   | { kind: 'gate_error'; transport: 'ws' | 'http'; reason: string }
   | { kind: 'fail'; transport: Transport; outcome: 'timeout' | 'unavailable' | 'backpressure' };
 
+/** A WebSocket envelope id: the request's req_id where usable (runner.md 4.4), else a sequence number. */
+type CallId = string | number;
+
 interface Call {
-  id: number;
+  id: CallId;
   /** the socket the call was sent on, or null when it went over HTTP */
   sock: WebSocket | null;
   finish(r: Raw): void;
@@ -87,9 +90,9 @@ export class GateClient {
   private openedAt = 0;
   private reconnectTimer: NodeJS.Timeout | null = null;
   private pingTimer: NodeJS.Timeout | null = null;
-  private readonly calls = new Map<number, Call>();
+  private readonly calls = new Map<CallId, Call>();
   /** ids that timed out while pending on the socket: a reply to one of them is `late` */
-  private readonly abandoned = new Set<number>();
+  private readonly abandoned = new Set<CallId>();
   private readonly openWaiters = new Set<() => void>();
   private readonly c: GateClientStats['counters'] = {
     calls: 0, ws: 0, http: 0, timeout: 0, unavailable: 0, backpressure: 0, gate_error: 0, invalid_response: 0,
@@ -153,7 +156,7 @@ export class GateClient {
   async checkDetailed(req: PretradeCheckRequest): Promise<CheckResult> {
     this.assertOpen();
     const t0 = performance.now();
-    const raw = await this.call('pretrade.check', req, t0);
+    const raw = await this.call('pretrade.check', req, t0, req.req_id);
     const latencyMs = performance.now() - t0;
     let decision: PretradeCheckResponse;
     let outcome: Outcome;
@@ -264,9 +267,12 @@ export class GateClient {
   }
 
   /** One call on exactly one transport; settles exactly once (answer, gate error, or local failure). */
-  private call(op: Op, body: unknown, t0: number): Promise<Raw> {
+  private call(op: Op, body: unknown, t0: number, reqId?: unknown): Promise<Raw> {
     if (this.calls.size >= this.options.maxInFlight) return Promise.resolve({ kind: 'fail', transport: 'none', outcome: 'backpressure' });
-    const id = ++this.seq;
+    // the envelope id is the req_id (gate journal and runner logs then share one key); a req_id that is
+    // not a usable id (too long, 'ping-…', or already pending/abandoned) falls back to a sequence number
+    const usable = typeof reqId === 'string' && reqId.length > 0 && reqId.length <= 256 && !reqId.startsWith('ping-') && !this.calls.has(reqId) && !this.abandoned.has(reqId);
+    const id: CallId = usable ? reqId : ++this.seq;
     return new Promise<Raw>((resolve) => {
       let settled = false;
       let abort: AbortController | null = null;
@@ -304,7 +310,7 @@ export class GateClient {
     });
   }
 
-  private abandon(id: number): void {
+  private abandon(id: CallId): void {
     this.abandoned.add(id);
     if (this.abandoned.size > ABANDONED_CAP) {
       const oldest = this.abandoned.values().next().value;
@@ -404,9 +410,9 @@ export class GateClient {
     }
     const id = msg.id;
     if (typeof id === 'string' && id.startsWith('ping-')) return;
-    const call = typeof id === 'number' ? this.calls.get(id) : undefined;
+    const call = typeof id === 'number' || typeof id === 'string' ? this.calls.get(id) : undefined;
     if (!call || call.sock === null) {
-      if (typeof id === 'number' && this.abandoned.delete(id)) this.c.late++;
+      if ((typeof id === 'number' || typeof id === 'string') && this.abandoned.delete(id)) this.c.late++;
       else this.c.unmatched++;
       return;
     }

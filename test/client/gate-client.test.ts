@@ -1,5 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { connect, createServer as createNetServer, type AddressInfo, type Socket } from 'node:net';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -141,6 +143,37 @@ describe('GateClient against the real gate', () => {
     });
     expect(client.stats().counters).toMatchObject({ calls: 200, ws: 200, late: 0, unmatched: 0 });
     expect(client.stats().inFlight).toBe(0);
+  });
+
+  it('the WebSocket envelope id is the req_id (runner.md 4.4); the same req_id twice in flight still matches', async () => {
+    gate.resetState();
+    const client = track(await GateClient.connect({ url: wsUrl(gate.port), timeoutMs: 5000 }));
+    const ids = ['env-id-a', 'env-id-b', 'env-id-dup', 'env-id-dup'];
+    const results = await Promise.all(ids.map((id, i) => client.checkDetailed({ ...body(1 + i / 10), req_id: id })));
+    results.forEach((r, i) => {
+      expect(r.outcome).toBe('ws');
+      expect(r.decision.observability.latency_ms).toBe(1 + i / 10);
+    });
+    // the gate journals the envelope id as ws_id next to the body's req_id
+    const file = join(gate.sessionDir, 'aurora_events.jsonl');
+    let wsIds = new Map<string, unknown[]>();
+    for (let t = 0; t < 40 && [...wsIds.values()].flat().length < ids.length; t++) {
+      await sleep(50);
+      wsIds = new Map();
+      for (const line of readFileSync(file, 'utf8').split('\n')) {
+        if (!line.includes('env-id-')) continue;
+        const rec = JSON.parse(line) as { event_code: string; details: { req_id: string; ws_id?: unknown } };
+        if (rec.event_code !== 'POLICY.DECISION') continue;
+        wsIds.set(rec.details.req_id, [...(wsIds.get(rec.details.req_id) ?? []), rec.details.ws_id]);
+      }
+    }
+    expect(wsIds.get('env-id-a')).toEqual(['env-id-a']);
+    expect(wsIds.get('env-id-b')).toEqual(['env-id-b']);
+    // the second copy could not reuse a pending id: it went out with a sequence number
+    const dup = wsIds.get('env-id-dup')!;
+    expect(dup).toHaveLength(2);
+    expect(dup).toContain('env-id-dup');
+    expect(dup.filter((x) => typeof x === 'number')).toHaveLength(1);
   });
 
   it('gate errors: a schema failure denies gate_error:<code> over WS and gate_http_422 over HTTP', async () => {
