@@ -115,6 +115,7 @@ export async function startGate(cfg: AppConfig, ctx: { sessionDir: string; runId
       threads,
       ringBytes: RING_BYTES,
       maxInflight: MAX_INFLIGHT,
+      awakeShare: svc.poolAwakeShare,
       control,
       sink: { deliver: (t, s, b, n) => app!.sink.deliver(t, s, b, n), fail: (t, s, b, r) => app!.sink.fail(t, s, b, r) },
       args: (slot, req, resp, journal, journalRing) => ({

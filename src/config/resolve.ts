@@ -47,6 +47,8 @@ export interface ServiceConfig {
   poolInlineWhenIdle: boolean;
   /** ... quiet = nothing in flight and the previous request arrived at least this long ago, µs */
   poolInlineIdleGapUs: number;
+  /** requests an awake worker may hold before a sleeping one is woken */
+  poolAwakeShare: number;
   journal: JournalSettings;
   ops: OpsSettings;
   sessionDir: string | null;
@@ -102,6 +104,7 @@ const OVERLAY: ReadonlyArray<[env: string, path: string, kind: 'number' | 'int' 
   ['AURORA_POOL_THREADS', 'pool.threads', 'int'],
   ['AURORA_POOL_INLINE_WHEN_IDLE', 'pool.inline_when_idle', 'bool'],
   ['AURORA_POOL_INLINE_IDLE_GAP_US', 'pool.inline_idle_gap_us', 'int'],
+  ['AURORA_POOL_AWAKE_SHARE', 'pool.awake_share', 'int'],
   ['AURORA_MAX_BODY_BYTES', 'api.max_body_bytes', 'int'],
 ];
 
@@ -411,6 +414,7 @@ function resolveService(tree: Tree, env: Env, core: CoreConfig, warnings: string
     poolThreads: val<number>(tree.pool?.threads) ?? cores,
     poolInlineWhenIdle: val<boolean>(tree.pool?.inline_when_idle) ?? true,
     poolInlineIdleGapUs: val<number>(tree.pool?.inline_idle_gap_us) ?? 50,
+    poolAwakeShare: val<number>(tree.pool?.awake_share) ?? 32,
     journal: {
       enabled: journalEnabled,
       fsyncIntervalMs: val<number>(journal.fsync_interval_ms) ?? 50,

@@ -22,6 +22,12 @@ export interface DispatcherOptions<T> {
   ringBytes: number;
   /** requests in flight per worker (power of two) */
   maxInflight: number;
+  /**
+   * requests an awake worker may hold before a sleeping one is woken (pool.awake_share): waking a
+   * worker costs a futex call here and a context switch there, so the first awake worker with room is
+   * filled first instead of spreading a moderate load over workers that then all sleep and wake
+   */
+  awakeShare: number;
   control: SharedArrayBuffer;
   sink: ReplySink<T>;
   /** everything a worker needs except its rings, slot and journal port */
@@ -34,6 +40,7 @@ export interface DispatcherOptions<T> {
 }
 
 const JOURNAL_RING_BYTES = 4 << 20;
+
 const EMPTY = new Uint8Array(0);
 
 const WORKER_FAILED = '{"error":{"code":"worker_failed","message":"the worker deciding this request stopped; nothing was decided, retry"}}';
@@ -83,11 +90,13 @@ export class Dispatcher<T> {
   private readonly control: Int32Array;
   private rr = 0;
   private stopping = false;
+  private readonly awakeShare: number;
 
 
   constructor(opts: DispatcherOptions<T>) {
     if ((opts.maxInflight & (opts.maxInflight - 1)) !== 0) throw new Error('maxInflight must be a power of two');
     this.opts = opts;
+    this.awakeShare = opts.awakeShare;
     this.control = new Int32Array(opts.control);
     this.pool = new Piscina({
       filename: threadModuleUrl('worker', './worker.ts', import.meta.url).href,
@@ -134,10 +143,19 @@ export class Dispatcher<T> {
     const chs = this.channels;
     let best: Channel<T> | null = null;
     for (let i = 0; i < chs.length; i++) {
-      const ch = chs[(this.rr + i) % chs.length];
-      if (ch.alive && (best === null || ch.inflight < best.inflight)) best = ch;
+      const ch = chs[i];
+      if (ch.alive && ch.inflight < this.awakeShare && !ch.req.sleeping()) {
+        best = ch;
+        break;
+      }
     }
-    this.rr = (this.rr + 1) % chs.length;
+    if (best === null) {
+      for (let i = 0; i < chs.length; i++) {
+        const ch = chs[(this.rr + i) % chs.length];
+        if (ch.alive && (best === null || ch.inflight < best.inflight)) best = ch;
+      }
+      this.rr = (this.rr + 1) % chs.length;
+    }
     if (best === null) return false;
     const id = best.nextId;
     const slot = id & best.mask;

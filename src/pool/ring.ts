@@ -122,6 +122,11 @@ export class Ring {
    * costliest step of a hand-off; a busy consumer finds the record on its next look anyway. Safe by
    * seq-cst ordering: either the consumer's emptiness re-check sees our `head`, or we see its flag.
    */
+  /** Whether the consumer announced it is (about to be) asleep. */
+  sleeping(): boolean {
+    return Atomics.load(this.ctl, SLEEPING) !== 0;
+  }
+
   ringIfSleeping(): void {
     if (Atomics.load(this.ctl, SLEEPING) !== 0) this.ring();
   }

@@ -32,7 +32,7 @@ export const ConfigTree = Type.Object(
       },
       'WebSocket limits',
     ),
-    pool: Section({ threads: Opt(Int({ minimum: 0, maximum: 64 })), inline_when_idle: Opt(Type.Boolean()), inline_idle_gap_us: Opt(Int({ minimum: 0, maximum: 1_000_000 })) }, 'worker pool'),
+    pool: Section({ threads: Opt(Int({ minimum: 0, maximum: 64 })), inline_when_idle: Opt(Type.Boolean()), inline_idle_gap_us: Opt(Int({ minimum: 0, maximum: 1_000_000 })), awake_share: Opt(Int({ minimum: 1, maximum: 4096 })) }, 'worker pool'),
     journal: Section(
       {
         enabled: Opt(Type.Boolean()),
