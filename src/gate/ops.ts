@@ -7,6 +7,7 @@ import type { GateState } from '../core/state/gate-state.ts';
 import { Ctl } from '../core/state/gate-state.ts';
 import { tokenProblem } from '../config/resolve.ts';
 import { eventLine } from '../journal/records.ts';
+import { tsNsText } from '../journal/ts-ns.ts';
 import { RiskSetRequest, RotateTokenRequest } from '../schema/ops.ts';
 import { compileValidator } from '../schema/validate.ts';
 import { fail, invalidRequest, type Failure } from './errors.ts';
@@ -175,7 +176,7 @@ export class Ops {
   /** Journals an event from the main thread (start-up, ops) and hands it to the writer at once. */
   event(ev: GateEvent): void {
     const us = this.locked((now) => this.state.reserveTsUs(now, 1));
-    this.journal.add('events', eventLine(`${us}000`, this.runId, ev));
+    this.journal.add('events', eventLine(tsNsText(us), this.runId, ev));
     this.counters.event(ev.code);
     this.flush();
   }

@@ -5,6 +5,7 @@ import type { Decision } from '../core/pipeline.ts';
 import { applyPosttrade, classifyPosttrade, type PosttradeFacts } from '../core/posttrade.ts';
 import type { GateState } from '../core/state/gate-state.ts';
 import { symbolKey } from '../core/state/symbol-table.ts';
+import { tsNsText } from '../journal/ts-ns.ts';
 import { eventLine, guessTsNs, normaliseExchangeError, orderLine } from '../journal/records.ts';
 import { PosttradeLogRequest } from '../schema/posttrade.ts';
 import { compileValidator } from '../schema/validate.ts';
@@ -48,7 +49,6 @@ export function depthExceeds(v: unknown, limit: number): boolean {
   return false;
 }
 
-const tsNs = (us: number) => `${us}000`;
 
 /**
  * Everything a worker (or the main thread at pool size 0) does with one request: parse, validate,
@@ -153,8 +153,8 @@ export class GateService {
 
   private journalDecision(input: DecisionInput, d: Decision, obsJson: string, firstTs: number, wsId: string | number | undefined): void {
     let ts = firstTs;
-    for (const ev of d.events) this.emit(tsNs(ts++), ev);
-    const decisionTs = tsNs(ts);
+    for (const ev of d.events) this.emit(tsNsText(ts++), ev);
+    const decisionTs = tsNsText(ts);
     const reasons = (d.observability.reasons as string[] | undefined) ?? [];
     const details =
       `{"decision":${d.allow ? '"EXECUTE"' : '"NO_OP"'},"reasons":${JSON.stringify(reasons)},"mode":${JSON.stringify(input.mode)},` +
@@ -216,7 +216,7 @@ export class GateService {
         delete details[k];
       }
     }
-    this.emit(tsNs(ts++), { code: 'POSTTRADE.LOG', details, symbol: lifted.symbol as string, side: lifted.side as string, qty: lifted.qty as number, price: lifted.price as number, oid: lifted.oid });
+    this.emit(tsNsText(ts++), { code: 'POSTTRADE.LOG', details, symbol: lifted.symbol as string, side: lifted.side as string, qty: lifted.qty as number, price: lifted.price as number, oid: lifted.oid });
     const raw = 'ts_server' in payload ? payload : { ...payload, ts_server: nowMs };
     this.journal.add('raw', JSON.stringify(raw) + '\n');
 
@@ -226,16 +226,16 @@ export class GateService {
     if (f.kind === 'failed') {
       const [code, severity, action] = normaliseExchangeError(w.error_code);
       this.journal.add('failed', orderLine(baseTs, this.runId, { oid: f.orderId, lifecycleState: w.status, reasonCode: code, reasonDetail: w.error_msg ?? null, reasonClass: 'EXCHANGE', severity, action, extra: common }));
-      this.emit(tsNs(ts++), { code: 'ORDER.REJECT', src: 'api', symbol: f.symbol, oid: f.orderId, side: f.side, qty: f.qty as number, price: w.price as number, details: { reason_code: w.error_code ?? null, reason_detail: w.error_msg ?? null } });
+      this.emit(tsNsText(ts++), { code: 'ORDER.REJECT', src: 'api', symbol: f.symbol, oid: f.orderId, side: f.side, qty: f.qty as number, price: w.price as number, details: { reason_code: w.error_code ?? null, reason_detail: w.error_msg ?? null } });
       this.counters.rejected();
     } else if (f.kind === 'success' && !duplicate) {
       const avg = w.average ?? w.avg_price ?? null;
       this.journal.add('success', orderLine(baseTs, this.runId, { oid: f.orderId, lifecycleState: w.status, extra: { ...common, fill_qty: w.filled ?? null, avg_price: avg, fees: w.fee ?? w.fees ?? null } }));
-      this.emit(tsNs(ts++), { code: f.partial ? 'ORDER.PARTIAL' : 'ORDER.FILL', src: 'api', symbol: f.symbol, oid: f.orderId, side: f.side, qty: f.qty as number, price: (w.price ?? avg) as number, details: { fill_qty: w.filled ?? null } });
+      this.emit(tsNsText(ts++), { code: f.partial ? 'ORDER.PARTIAL' : 'ORDER.FILL', src: 'api', symbol: f.symbol, oid: f.orderId, side: f.side, qty: f.qty as number, price: (w.price ?? avg) as number, details: { fill_qty: w.filled ?? null } });
       this.counters.success();
     }
     if (cooldownUntilMs !== null) {
-      this.emit(tsNs(ts++), { code: 'AURORA.COOL_OFF', src: 'api', symbol: f.symbol, details: { until_ms: cooldownUntilMs } });
+      this.emit(tsNsText(ts++), { code: 'AURORA.COOL_OFF', src: 'api', symbol: f.symbol, details: { until_ms: cooldownUntilMs } });
     }
   }
 

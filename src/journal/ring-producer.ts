@@ -64,7 +64,8 @@ export class JournalRingProducer {
       ring.commit(0, f | (lines << 8), this.buf.write(text, at, 'utf8'));
     }
     batch.take();
-    if (Atomics.load(this.bell, BELL_SLEEPING) !== 0) {
+    // take the flag with the wake: later batches do not pay a futex call for a writer already waking
+    if (Atomics.compareExchange(this.bell, BELL_SLEEPING, 1, 0) === 1) {
       Atomics.add(this.bell, BELL_SEQ, 1);
       Atomics.notify(this.bell, BELL_SEQ);
     }

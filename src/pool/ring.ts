@@ -117,18 +117,21 @@ export class Ring {
     Atomics.notify(this.ctl, DOORBELL);
   }
 
-  /**
-   * Producer: wakes the consumer only if it announced it is going to sleep. A futex wake is the
-   * costliest step of a hand-off; a busy consumer finds the record on its next look anyway. Safe by
-   * seq-cst ordering: either the consumer's emptiness re-check sees our `head`, or we see its flag.
-   */
   /** Whether the consumer announced it is (about to be) asleep. */
   sleeping(): boolean {
     return Atomics.load(this.ctl, SLEEPING) !== 0;
   }
 
+  /**
+   * Producer: wakes the consumer only if it announced it is going to sleep. A futex wake is the
+   * costliest step of a hand-off (an inter-processor interrupt on a VM); a busy consumer finds the
+   * record on its next look anyway. Safe by seq-cst ordering: either the consumer's emptiness re-check
+   * sees our `head`, or we see its flag. The flag is taken (1 -> 0) with the wake, so the requests that
+   * follow in the same event-loop pass do not wake a consumer that is already waking (each paid a futex
+   * call while the woken thread had not yet run to clear the flag itself).
+   */
   ringIfSleeping(): void {
-    if (Atomics.load(this.ctl, SLEEPING) !== 0) this.ring();
+    if (Atomics.compareExchange(this.ctl, SLEEPING, 1, 0) === 1) this.ring();
   }
 
   /**

@@ -93,7 +93,9 @@ export default function serve(args: ServeArgs): number {
       // one doorbell for the main thread; a wake-up only if it is waiting (a busy main thread finds
       // the replies on its next pass)
       Atomics.add(control, CTL_MAIN_BELL, 1);
-      if (Atomics.load(control, CTL_MAIN_WAITING) !== 0) Atomics.notify(control, CTL_MAIN_BELL);
+      // the flag is taken with the wake, so other batches (this worker's or another's) skip the futex
+      // call while the main thread is already waking
+      if (Atomics.compareExchange(control, CTL_MAIN_WAITING, 1, 0) === 1) Atomics.notify(control, CTL_MAIN_BELL);
       served += n;
       continue;
     }
