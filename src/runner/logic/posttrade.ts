@@ -57,17 +57,8 @@ export type PosttradeBody = Record<string, unknown>;
 
 const closeFlags = (action: OrderAction) => ({ close: action === 'close', reduceOnly: action === 'close' });
 
-/** Fill quantities are compared with a relative tolerance: lot arithmetic leaves binary noise. */
-function isComplete(filled: number, qty: number): boolean {
-  return filled >= qty * (1 - 1e-9);
-}
-
-/**
- * One body per fill event (§2.3 Ours): status `filled` once the cumulative fill covers the order,
- * else `partially_filled` (the gate then emits ORDER.PARTIAL); closes carry `action: close`,
- * `close`/`reduceOnly` true and `pnl_usdt`.
- */
-export function fillBody(r: FillReport): PosttradeBody {
+/** The order's identity, in the gate's keys: the same leading fields in every body (key order kept). */
+function orderFields(r: OrderRef): PosttradeBody {
   return {
     ts: Math.floor(r.tsMs),
     req_id: r.reqId,
@@ -80,6 +71,22 @@ export function fillBody(r: FillReport): PosttradeBody {
     type: r.type,
     qty: r.qty,
     price: r.price,
+  };
+}
+
+/** Fill quantities are compared with a relative tolerance: lot arithmetic leaves binary noise. */
+function isComplete(filled: number, qty: number): boolean {
+  return filled >= qty * (1 - 1e-9);
+}
+
+/**
+ * One body per fill event (§2.3 Ours): status `filled` once the cumulative fill covers the order,
+ * else `partially_filled` (the gate then emits ORDER.PARTIAL); closes carry `action: close`,
+ * `close`/`reduceOnly` true and `pnl_usdt`.
+ */
+export function fillBody(r: FillReport): PosttradeBody {
+  return {
+    ...orderFields(r),
     status: isComplete(r.filled, r.qty) ? 'filled' : 'partially_filled',
     filled: r.filled,
     average: r.average,
@@ -98,17 +105,7 @@ export function fillBody(r: FillReport): PosttradeBody {
 /** One body per terminal failure: `error_code` / `error_msg` make the gate file it as failed. */
 export function failureBody(r: FailureReport): PosttradeBody {
   return {
-    ts: Math.floor(r.tsMs),
-    req_id: r.reqId,
-    cid: r.cid,
-    order_id: r.orderId,
-    symbol: canonicalSymbol(r.symbol),
-    side: r.side,
-    action: r.action,
-    ...closeFlags(r.action),
-    type: r.type,
-    qty: r.qty,
-    price: r.price,
+    ...orderFields(r),
     status: r.errorCode === 'timeout' ? 'expired' : 'rejected',
     filled: r.filled ?? 0,
     position_id: r.positionId,
