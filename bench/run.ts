@@ -6,7 +6,7 @@
  * else a Node generator; a Node client for WebSocket.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join, relative } from 'node:path';
 import { ALLOWED_JSON } from './bodies.ts';
@@ -18,6 +18,8 @@ import { hasWrk, runWrk, type LoadResult } from './wrk.ts';
 import { runWs } from './ws-load.ts';
 
 const quick = process.argv.includes('--quick');
+/** keep the gates' session directories (their journals: ~100 MB per gate run) instead of deleting them */
+const keep = process.argv.includes('--keep');
 const SECONDS = quick ? 3 : 6;
 const WARMUP = 2; // the JIT needs ~2 s of load: 1 s left quick runs ~30 % slower on the gate
 const wrk = hasWrk();
@@ -62,6 +64,12 @@ function record(scenario: string, target: string, r: Measured, server: Server, f
   return row;
 }
 
+async function stopGate(g: Server & { sessionDir: string }): Promise<void> {
+  await g.stop();
+  if (keep) progress(`kept ${g.sessionDir}`);
+  else rmSync(g.sessionDir, { recursive: true, force: true });
+}
+
 async function main(): Promise<void> {
   execFileSync(process.execPath, [join(ROOT, 'scripts/build.mjs'), '--quiet'], { stdio: 'inherit' });
   progress(`load generator: ${wrk ? 'wrk' : 'node (install wrk for a stronger HTTP generator)'}; ${SECONDS}s per measurement`);
@@ -89,12 +97,12 @@ async function main(): Promise<void> {
       record('ws 4 conns x16', `gate pool ${pool}`, await ws(g, 4, 16), g, floorWs4);
     }
     (gateHttp as Record<string, Measured & { rssMb?: number }>)[pool].rssMb = g.rss() / 2 ** 20;
-    await g.stop();
+    await stopGate(g);
   }
   const gOff = await startGateProcess({ AURORA_POOL_THREADS: defaultPool, AURORA_LOG_LEVEL: 'error', AURORA_JOURNAL_ENABLED: '0' });
   const journalOff = await http(gOff, 32);
   const offRss = gOff.rss();
-  await gOff.stop();
+  await stopGate(gOff);
 
   const floorHttp2 = await http(floor, 32);
   const floorHttp: Measured = { ...floorHttp1, rps: (floorHttp1.rps + floorHttp2.rps) / 2 };
