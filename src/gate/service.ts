@@ -11,6 +11,7 @@ import { PosttradeLogRequest } from '../schema/posttrade.ts';
 import { compileValidator } from '../schema/validate.ts';
 import { WsRequest } from '../schema/ws.ts';
 import { fail, invalidRequest, malformedJson, type Failure } from './errors.ts';
+import { strictUtf8 } from './utf8.ts';
 import type { JournalBatch } from './journal-batch.ts';
 import { decideLocked, encodeResponse, pretradeValidator, type Clock, type StateLock } from './pretrade.ts';
 import type { GateCounters } from './counters.ts';
@@ -35,6 +36,7 @@ const JOURNAL_UNAVAILABLE: Reply = {
   body: '{"error":{"code":"journal_unavailable","message":"the journal cannot be written and journal.on_write_error is fail_closed"}}',
 };
 const NEVER = () => false;
+const UNKNOWN_KIND: Reply = { status: 500, body: '{"error":{"code":"internal_error","message":"unknown request kind"}}' };
 const MAX_DEPTH = 32;
 
 /** Nesting depth of a parsed JSON value, stopping at `limit + 1` (D-8: nesting <= 32). */
@@ -97,6 +99,26 @@ export class GateService {
       return this.failure(malformedJson((err as Error).message));
     }
     return this.posttrade(body);
+  }
+
+  /**
+   * One request's raw bytes — an HTTP body (`KIND_PRETRADE`/`KIND_POSTTRADE`) or a WebSocket frame — the
+   * single entry for workers and the main thread alike, so both decode and refuse the same way (two
+   * decoders on the two paths once gave a BOM body 200 on one and 400 on the other).
+   */
+  handleBytes(kind: number, bytes: Uint8Array): Reply {
+    const text = strictUtf8(bytes);
+    if (text === null) return this.invalidUtf8(kind === KIND_WS);
+    switch (kind) {
+      case KIND_PRETRADE:
+        return this.pretradeText(text);
+      case KIND_POSTTRADE:
+        return this.posttradeText(text);
+      case KIND_WS:
+        return this.wsFrame(text);
+      default:
+        return UNKNOWN_KIND;
+    }
   }
 
   /** A body or frame that is not valid UTF-8 (nothing decided). */

@@ -1,11 +1,10 @@
-import { isUtf8 } from 'node:buffer';
 import type { MessagePort } from 'node:worker_threads';
 import type { CoreConfig } from '../core/config.ts';
 import { GateState, type StateSizes } from '../core/state/gate-state.ts';
 import { GateCounters } from '../gate/counters.ts';
 import { JournalBatch } from '../gate/journal-batch.ts';
 import { SYSTEM_CLOCK } from '../gate/pretrade.ts';
-import { GateService, KIND_POSTTRADE, KIND_PRETRADE, KIND_WS, type Reply } from '../gate/service.ts';
+import { GateService, type Reply } from '../gate/service.ts';
 import { SharedLock } from '../state/lock.ts';
 import { CTL_FAIL_CLOSED, CTL_JOURNAL_FAILING, CTL_MAIN_BELL, CTL_MAIN_WAITING, CTL_READY, CTL_STOP } from './control.ts';
 import { DOORBELL_INDEX, Ring, type RecordView, type RingBuffers } from './ring.ts';
@@ -42,7 +41,6 @@ const MAX_BATCH = 64;
 export default function serve(args: ServeArgs): number {
   const req = new Ring(args.req);
   const resp = new Ring(args.resp);
-  const reqBuf = req.buffer();
   const respBuf = resp.buffer();
   const control = new Int32Array(args.control);
   const journal = new JournalBatch();
@@ -73,12 +71,7 @@ export default function serve(args: ServeArgs): number {
     let n = 0;
     while (n < MAX_BATCH && req.next(view)) {
       ids[n] = view.id;
-      // strict UTF-8, as on the inline path: a lossy decode would decide on U+FFFD-mangled symbols
-      if (!isUtf8(view.bytes)) replies[n] = service.invalidUtf8((view.meta & 0xff) === KIND_WS);
-      else {
-        const start = view.bytes.byteOffset;
-        replies[n] = handle(service, view.meta & 0xff, reqBuf.toString('utf8', start, start + view.bytes.length));
-      }
+      replies[n] = service.handleBytes(view.meta & 0xff, view.bytes);
       n++;
     }
     if (n > 0) {
@@ -105,19 +98,6 @@ export default function serve(args: ServeArgs): number {
   args.journal.postMessage({ type: 'end' }); // after the last ring records: the writer drains them first
   args.journal.close();
   return served;
-}
-
-function handle(service: GateService, kind: number, text: string): Reply {
-  switch (kind) {
-    case KIND_PRETRADE:
-      return service.pretradeText(text);
-    case KIND_POSTTRADE:
-      return service.posttradeText(text);
-    case KIND_WS:
-      return service.wsFrame(text);
-    default:
-      return { status: 500, body: '{"error":{"code":"internal_error","message":"unknown request kind"}}' };
-  }
 }
 
 /** Writes a reply record; waits (briefly, repeatedly) while the main thread drains a full ring. */

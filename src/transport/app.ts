@@ -6,6 +6,7 @@ import type { Ops, OpsReply } from '../gate/ops.ts';
 import type { Metrics } from '../metrics/metrics.ts';
 import type { ReplySink } from '../pool/dispatcher.ts';
 import type { loadUws } from './uws.ts';
+import { strictUtf8 } from '../gate/utf8.ts';
 import { errorJson, isJsonContentType, readBody, readHead, readOpsHead, remoteAddress, writeJson, type RequestHead } from './http-io.ts';
 
 /** A request waiting for a worker's reply: an HTTP response, or a WebSocket connection. */
@@ -86,8 +87,6 @@ function wsErrorEnvelope(frame: Uint8Array | null, errorBody: string): string {
   return `{"id":${id},"ok":false,"error":${errorBody.slice('{"error":'.length, -1)}}`;
 }
 const EMPTY_BODY = errorJson('invalid_request', 'the request needs a JSON body', [{ path: '(body)', message: 'is required' }]);
-// ignoreBOM: keep a leading BOM (JSON.parse then refuses it), exactly as the workers' Buffer decoding does
-const UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 /** Routes and the methods they answer (for 405 vs 404). */
 const ROUTES: Array<[RegExp, string[]]> = [
@@ -273,13 +272,7 @@ export class GateApp {
       if (!b.submit!(kind, body, p)) this.finish(p, 503, OVERLOADED);
       return;
     }
-    let text: string;
-    try {
-      text = UTF8.decode(body);
-    } catch {
-      return this.finish(p, 400, errorJson('invalid_utf8', 'the body is not valid UTF-8'));
-    }
-    const r: Reply = kind === KIND_PRETRADE ? service.pretradeText(text) : service.posttradeText(text);
+    const r: Reply = service.handleBytes(kind, body);
     b.flush();
     this.reply(p, r.status, r.body);
   }
@@ -328,10 +321,8 @@ export class GateApp {
           if (aborted) return;
           let body: unknown = undefined;
           if (bytes.length > 0) {
-            let text: string;
-            try {
-              text = UTF8.decode(bytes); // strict: a lenient decode would apply U+FFFD-mangled values
-            } catch {
+            const text = strictUtf8(bytes);
+            if (text === null) {
               return res.cork(() => this.opsReply(res, route, { status: 400, body: JSON.parse(errorJson('invalid_utf8', 'the body is not valid UTF-8')) }));
             }
             try {
@@ -477,15 +468,7 @@ export class GateApp {
           if (!b.submit!(KIND_WS, frame, c)) ws.send(wsErrorEnvelope(frame, OVERLOADED), false);
           return;
         }
-        let text: string;
-        try {
-          text = UTF8.decode(new Uint8Array(message));
-        } catch {
-          d.countInvalid();
-          ws.send('{"id":null,"ok":false,"error":{"code":"invalid_utf8","message":"the frame is not valid UTF-8"}}', false);
-          return;
-        }
-        const r = service.wsFrame(text);
+        const r = service.handleBytes(KIND_WS, frame);
         b.flush();
         ws.send(r.body, false);
         this.checkBackpressure(c);
