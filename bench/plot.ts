@@ -236,8 +236,9 @@ export function throughputBarsSvg(input: readonly PlotRow[], subtitle = ''): str
   return `${s}</svg>\n`;
 }
 
-function niceStep(raw: number): number {
-  const mag = 10 ** Math.floor(Math.log10(Math.max(raw, 1e-9)));
+/** A tick step of 1, 2, 2.5 or 5 × 10^k at least `raw`. */
+export function niceStep(raw: number): number {
+  const mag = 10 ** Math.floor(Math.log10(raw > 0 ? raw : 1e-9));
   for (const k of [1, 2, 2.5, 5, 10]) if (k * mag >= raw) return k * mag;
   return 10 * mag;
 }

@@ -1,4 +1,4 @@
-import { esc } from '../plot.ts';
+import { esc, niceStep } from '../plot.ts';
 import type { Sample } from './summary.ts';
 
 /**
@@ -21,10 +21,7 @@ interface Series {
 
 /** A tick step of 1, 2, 2.5 or 5 × 10^k giving about `n` ticks over `span`. */
 export function tickStep(span: number, n = 5): number {
-  const raw = Math.max(span, 1e-9) / n;
-  const mag = 10 ** Math.floor(Math.log10(raw));
-  for (const k of [1, 2, 2.5, 5, 10]) if (k * mag >= raw) return k * mag;
-  return 10 * mag;
+  return niceStep(Math.max(span, 1e-9) / n);
 }
 
 const r1 = (v: number) => (Math.round(v * 10) / 10).toString();

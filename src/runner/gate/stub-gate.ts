@@ -1,5 +1,6 @@
 import { runSprt } from '../../core/sprt.ts';
 import { trapScore } from '../../core/trap.ts';
+import { expectedReturnBps, gateProbability } from '../logic/expected-return.ts';
 import type { PretradeCheckRequest, PretradeCheckResponse } from '../../schema/pretrade.ts';
 import type { GateAnswer, GatePort, GatePortStats, LogAnswer } from './port.ts';
 
@@ -51,8 +52,7 @@ export function stubDecide(req: PretradeCheckRequest): PretradeCheckResponse {
   const a = num(m.a_bps);
   const b = num(m.b_bps);
   const slip = num(m.slip_bps_est);
-  const p = 1 / (1 + Math.exp(-2 * score));
-  const ePi = p * b - (1 - p) * a - (num(req.fees_bps) + slip);
+  const ePi = expectedReturnBps(gateProbability(score), { a_bps: a, b_bps: b, fees_bps: num(req.fees_bps), slip_bps_est: slip });
   if (!(ePi > t.pi_min_bps)) deny('expected_return_gate', 'expected_return_below_threshold');
   if (b > 0 && !(slip <= t.slip_eta * b)) deny('slippage_guard', `slippage_guard_exceeded:${slip.toFixed(2)}>${(t.slip_eta * b).toFixed(2)}`);
   if (num(m.pnl_today_pct) <= -t.dd_day_pct) deny('risk_dd_day_cap');
