@@ -73,6 +73,7 @@ export async function startGate(cfg: AppConfig, ctx: { sessionDir: string; runId
     eventsMaxBytes: svc.journal.eventsMaxBytes,
     ordersMaxBytes: svc.journal.ordersMaxBytes,
     retentionDays: svc.journal.retentionDays,
+    gzipLevel: svc.journal.gzipLevel,
   });
   // the flag workers read; cleared again once the writer reports a successful write of the failed
   // file (its `failing` stat), so fail_closed lasts only while the journal really cannot be written

@@ -18,6 +18,7 @@ export const EMBEDDED_DEFAULTS = {
     events_max_bytes: 104857600,
     orders_max_bytes: 209715200,
     retention_days: 7,
+    gzip_level: 3,
   },
   security: { ops_token: null, allowlist: ['127.0.0.1', '::1'], runner_token: null },
   logging: { path: 'logs/events.jsonl', orders_path: 'orders.jsonl' },

@@ -16,6 +16,8 @@ export interface JournalSettings {
   eventsMaxBytes: number;
   ordersMaxBytes: number;
   retentionDays: number;
+  /** zlib level of rotated archives (1 fastest .. 9 smallest) */
+  gzipLevel: number;
   /** file name of the events journal (basename of logging.path if it contains "aurora_events") */
   eventsFile: string;
   /** file name of the raw post-trade log (basename of logging.orders_path) */
@@ -423,6 +425,7 @@ function resolveService(tree: Tree, env: Env, core: CoreConfig, warnings: string
       eventsMaxBytes: val<number>(journal.events_max_bytes) ?? 100 * 1024 * 1024,
       ordersMaxBytes: val<number>(journal.orders_max_bytes) ?? 200 * 1024 * 1024,
       retentionDays: val<number>(journal.retention_days) ?? 7,
+      gzipLevel: val<number>(journal.gzip_level) ?? 3,
       eventsFile: eventsBase.includes('aurora_events') ? eventsBase : 'aurora_events.jsonl',
       ordersRawFile: basename(val<string>(logging.orders_path) ?? 'orders.jsonl') || 'orders.jsonl',
     },

@@ -279,7 +279,7 @@ function fsyncAll(): void {
 const pendingGzips = new Set<Promise<void>>();
 
 function compressInBackground(f: FileState, plainPath: string): void {
-  const p: Promise<void> = gzipArchive(plainPath)
+  const p: Promise<void> = gzipArchive(plainPath, opts.gzipLevel)
     .then(
       () => {
         applyRetention(dir, f.name, opts.retentionDays, Date.now());

@@ -42,6 +42,7 @@ export const ConfigTree = Type.Object(
         events_max_bytes: Opt(Int({ minimum: 4096 })),
         orders_max_bytes: Opt(Int({ minimum: 4096 })),
         retention_days: Opt(Int({ minimum: 0, maximum: 3650 })),
+        gzip_level: Opt(Int({ minimum: 1, maximum: 9 })),
       },
       'JSONL journal writer',
     ),

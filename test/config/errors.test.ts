@@ -106,6 +106,8 @@ describe('out-of-range YAML values are fatal', () => {
     ['sprt.max_obs', { sprt: { max_obs: 0 } }, /sprt\.max_obs = 0/],
     ['trap.min_history', { trap: { min_history: 241 } }, /trap\.min_history = 241/],
     ['risk.max_concurrent', { risk: { max_concurrent: -1 } }, /risk\.max_concurrent = -1/],
+    ['journal.gzip_level 0', { journal: { gzip_level: 0 } }, /journal\.gzip_level = 0: must be >= 1/],
+    ['journal.gzip_level 10', { journal: { gzip_level: 10 } }, /journal\.gzip_level = 10: must be <= 9/],
   ])('%s', (_label, tree, re) => {
     expectConfigError(() => resolve(tree), re);
   });

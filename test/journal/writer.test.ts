@@ -267,6 +267,27 @@ describe('JournalWriter', () => {
     checkComplete(perFile, { main: state.seq });
   });
 
+  test('rotated archives are gzipped at the configured level (gzip header XFL: 4 = fastest, 2 = best)', async () => {
+    for (const [level, xfl] of [
+      [1, 4],
+      [9, 2],
+    ] as const) {
+      const dir = tmp();
+      const w = await start({ sessionDir: dir, eventsMaxBytes: 4096, gzipLevel: level });
+      const p = w.attachProducer('main');
+      for (let i = 0; i < 200; i++) p.postMessage(batch({ events: line({ i, pad: 'y'.repeat(40) }) }));
+      p.postMessage({ type: 'end' });
+      await w.close();
+      const archives = fs.readdirSync(dir).filter((n) => /^aurora_events\..*\.jsonl\.gz$/.test(n));
+      expect(archives.length, `level ${level}`).toBeGreaterThan(0);
+      for (const a of archives) {
+        const gz = fs.readFileSync(join(dir, a));
+        expect(gz[8], `${a} at level ${level}`).toBe(xfl);
+        expect(parseLines(gunzipSync(gz).toString('utf8'), a).length).toBeGreaterThan(0);
+      }
+    }
+  });
+
   test('rotation on UTC day change (existing non-empty file from an earlier day)', async () => {
     const dir = tmp();
     const events = join(dir, DEFAULT_FILES.events);
