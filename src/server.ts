@@ -6,7 +6,7 @@ import { PACKAGE_ROOT } from './config/load.ts';
 import { governanceHalted } from './core/governance.ts';
 import { GateState } from './core/state/gate-state.ts';
 import { GateCounters } from './gate/counters.ts';
-import { JournalBatch } from './gate/journal-batch.ts';
+import { JournalBatch } from './journal/line-batch.ts';
 import { Ops } from './gate/ops.ts';
 import { SYSTEM_CLOCK } from './gate/pretrade.ts';
 import { GateService } from './gate/service.ts';
@@ -103,7 +103,7 @@ export async function startGate(cfg: AppConfig, ctx: { sessionDir: string; runId
   const flushMain = () => {
     if (mainBatch.lines === 0) return;
     if (svc.journal.enabled) mainJournal.write(mainBatch);
-    else mainBatch.take();
+    else mainBatch.clear();
   };
   const mainLock = new SharedLock(lockBuffer, MAIN_LOCK_OWNER, false);
   const ops = new Ops(core, state, mainLock, SYSTEM_CLOCK, mainBatch, mainCounters, runId, svc.ops.token, svc.ops.allowlist, version, flushMain);
@@ -157,6 +157,7 @@ export async function startGate(cfg: AppConfig, ctx: { sessionDir: string; runId
   };
 
   const journalStats = (): JournalStats => writer.stats();
+  const openapiDoc = openApiText(version);
   const metrics = new Metrics({
     counters: countersBuffer,
     opsAuthFailures: () => ops.authFailures,
@@ -214,7 +215,7 @@ export async function startGate(cfg: AppConfig, ctx: { sessionDir: string; runId
     readiness,
     version: () => version,
     index: () => ({ name: 'aurora', version, endpoints: ['/pretrade/check', '/posttrade/log', '/ws', '/health', '/metrics', '/version', '/openapi.json'] }),
-    openapi: ((doc: string) => () => doc)(openApiText(version)),
+    openapi: () => openapiDoc,
   });
   await dispatcher?.start();
 

@@ -11,7 +11,7 @@ import { tsNsText } from '../journal/ts-ns.ts';
 import { RiskSetRequest, RotateTokenRequest } from '../schema/ops.ts';
 import { compileValidator } from '../schema/validate.ts';
 import { fail, invalidRequest, type Failure } from './errors.ts';
-import type { JournalBatch } from './journal-batch.ts';
+import type { JournalBatch } from '../journal/line-batch.ts';
 import type { Clock, StateLock } from './pretrade.ts';
 import type { GateCounters } from './counters.ts';
 

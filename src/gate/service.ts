@@ -12,7 +12,7 @@ import { compileValidator } from '../schema/validate.ts';
 import { WsRequest } from '../schema/ws.ts';
 import { fail, invalidRequest, malformedJson, type Failure } from './errors.ts';
 import { strictUtf8 } from './utf8.ts';
-import type { JournalBatch } from './journal-batch.ts';
+import type { JournalBatch } from '../journal/line-batch.ts';
 import { decideLocked, encodeResponse, pretradeValidator, type Clock, type StateLock } from './pretrade.ts';
 import type { GateCounters } from './counters.ts';
 

@@ -1,19 +1,8 @@
 import { BELL_SEQ, BELL_SLEEPING } from './bell.ts';
-import { Ring, type RingBuffers } from '../pool/ring.ts';
+import { pauseMs, Ring, type RingBuffers } from '../pool/ring.ts';
+import { JOURNAL_FILE_KEYS } from './files.ts';
+import type { JournalBatch } from './line-batch.ts';
 
-/** What a producer hands over: one string of whole lines per journal file, and the line counts. */
-export interface LineBatch {
-  events: string;
-  denied: string;
-  success: string;
-  failed: string;
-  raw: string;
-  readonly perFile: number[];
-  lines: number;
-  take(): unknown;
-}
-
-const FILES = ['events', 'denied', 'success', 'failed', 'raw'] as const;
 const WAIT_MS = 5000;
 
 /**
@@ -39,13 +28,13 @@ export class JournalRingProducer {
    * the writer; after 5 s without room (the writer is gone) the lines are dropped and reported to
    * `onDrop` (counted as aurora_journal_dropped_total and logged by the caller) — never silently.
    */
-  write(batch: LineBatch): void {
+  write(batch: JournalBatch): void {
     if (batch.lines === 0) return;
     const ring = this.ring;
-    for (let f = 0; f < FILES.length; f++) {
+    for (let f = 0; f < JOURNAL_FILE_KEYS.length; f++) {
       const lines = batch.perFile[f];
       if (lines === 0) continue;
-      const text = batch[FILES[f]];
+      const text = batch[JOURNAL_FILE_KEYS[f]];
       const max = text.length * 3;
       let at = ring.reserve(max);
       if (at < 0) {
@@ -53,17 +42,17 @@ export class JournalRingProducer {
         while (at < 0 && Date.now() < deadline) {
           Atomics.add(this.bell, BELL_SEQ, 1);
           Atomics.notify(this.bell, BELL_SEQ);
-          Atomics.wait(this.bell, 3, 0, 1);
+          pauseMs(1);
           at = ring.reserve(max);
         }
         if (at < 0) {
-          this.onDrop(lines, FILES[f]);
+          this.onDrop(lines, JOURNAL_FILE_KEYS[f]);
           continue;
         }
       }
       ring.commit(0, f | (lines << 8), this.buf.write(text, at, 'utf8'));
     }
-    batch.take();
+    batch.clear();
     // take the flag with the wake: later batches do not pay a futex call for a writer already waking
     if (Atomics.compareExchange(this.bell, BELL_SLEEPING, 1, 0) === 1) {
       Atomics.add(this.bell, BELL_SEQ, 1);

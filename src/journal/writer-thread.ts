@@ -26,7 +26,7 @@ import {
   type WriterThreadData,
 } from './writer.ts';
 import { applyRetention, archiveName, fsyncDir, gzipArchive, plainArchivesOf, utcDay } from './rotation.ts';
-import { Ring, type RecordView } from '../pool/ring.ts';
+import { Ring, type RecordView, type RingBuffers } from '../pool/ring.ts';
 import { BELL_SEQ, BELL_SLEEPING } from './bell.ts';
 
 type Batch = Extract<ProducerMessage, { type: 'batch' }>;
@@ -396,6 +396,11 @@ function writeChunk(f: FileState, chunk: string | Uint8Array): boolean {
   return true;
 }
 
+/** The line threshold; and the interval also while a long backlog is drained (the timer only covers idle times). */
+function maybeFsync(): void {
+  if (linesSinceFsync >= opts.fsyncLines || st.lastWriteMs - lastFsyncMs >= opts.fsyncIntervalMs) fsyncAll();
+}
+
 function writeBatch(b: Batch): void {
   let failedLines = 0;
   for (const f of fileList) {
@@ -406,8 +411,7 @@ function writeBatch(b: Batch): void {
   const written = Math.max(0, (b.lines | 0) - failedLines);
   st.linesWritten += written;
   linesSinceFsync += written;
-  // line threshold; and the interval also while a long backlog is being drained (the timer only covers idle times)
-  if (linesSinceFsync >= opts.fsyncLines || st.lastWriteMs - lastFsyncMs >= opts.fsyncIntervalMs) fsyncAll();
+  maybeFsync();
 }
 
 /** Received, not yet written batches, in arrival order; `qHead` = next to write. */
@@ -483,7 +487,7 @@ function drainRing(p: Producer): number {
   }
   if (any) {
     ring.release();
-    if (linesSinceFsync >= opts.fsyncLines || st.lastWriteMs - lastFsyncMs >= opts.fsyncIntervalMs) fsyncAll();
+    maybeFsync();
   }
   return lines;
 }
@@ -551,7 +555,7 @@ function drainPort(p: Producer): void {
   p.port.close();
 }
 
-function attach(name: string, p2: MessagePort, ring?: { ctl: SharedArrayBuffer; data: SharedArrayBuffer }): void {
+function attach(name: string, p2: MessagePort, ring?: RingBuffers): void {
   const old = producers.get(name);
   if (old && !old.ended) {
     stderr(`[journal] producer '${name}' attached again before its 'end': treating the old one as detached`);

@@ -12,26 +12,9 @@ import { threadModuleUrl } from '../thread-module.ts';
 import type { RingBuffers } from '../pool/ring.ts';
 import { writeSync } from 'node:fs';
 
-export interface JournalFiles {
-  events: string;
-  denied: string;
-  success: string;
-  failed: string;
-  raw: string;
-}
+import { DEFAULT_FILES, JOURNAL_FILE_KEYS, type JournalFileKey, type JournalFiles } from './files.ts';
 
-export type JournalFileKey = keyof JournalFiles;
-
-/** Order matters: it is the layout of the per-file error counters in the stats buffer. */
-export const JOURNAL_FILE_KEYS: readonly JournalFileKey[] = ['events', 'denied', 'success', 'failed', 'raw'];
-
-export const DEFAULT_FILES: JournalFiles = {
-  events: 'aurora_events.jsonl',
-  denied: 'orders_denied.jsonl',
-  success: 'orders_success.jsonl',
-  failed: 'orders_failed.jsonl',
-  raw: 'orders.jsonl',
-};
+export { DEFAULT_FILES, JOURNAL_FILE_KEYS, type JournalFileKey, type JournalFiles };
 
 export interface FaultInjection {
   /** TEST ONLY: open this file read-only so every write to it fails for real (EBADF from write(2)). */
@@ -120,7 +103,6 @@ export interface WriterThreadData {
   /** journal doorbell: [0] bumped by producers, [1] = 1 while the thread sleeps on it */
   bell: SharedArrayBuffer;
 }
-
 
 /** thread -> main */
 export type ThreadMessage =

@@ -194,5 +194,10 @@ export class Ring {
   }
 }
 
-/** Index of the doorbell word in `Ring.ctl` (for Atomics.wait / waitAsync). */
-export const DOORBELL_INDEX = DOORBELL;
+const PAUSE = new Int32Array(new SharedArrayBuffer(4));
+
+/** Blocks this thread for `ms` (a producer waiting for room in a full ring); nothing ever wakes it early. */
+export function pauseMs(ms: number): void {
+  Atomics.wait(PAUSE, 0, 0, ms);
+}
+

@@ -2,12 +2,12 @@ import type { MessagePort } from 'node:worker_threads';
 import type { CoreConfig } from '../core/config.ts';
 import { GateState, type StateSizes } from '../core/state/gate-state.ts';
 import { GateCounters } from '../gate/counters.ts';
-import { JournalBatch } from '../gate/journal-batch.ts';
+import { JournalBatch } from '../journal/line-batch.ts';
 import { SYSTEM_CLOCK } from '../gate/pretrade.ts';
 import { GateService, type Reply } from '../gate/service.ts';
 import { SharedLock } from '../state/lock.ts';
 import { CTL_FAIL_CLOSED, CTL_JOURNAL_FAILING, CTL_MAIN_BELL, CTL_MAIN_WAITING, CTL_READY, CTL_STOP } from './control.ts';
-import { DOORBELL_INDEX, Ring, type RecordView, type RingBuffers } from './ring.ts';
+import { pauseMs, Ring, type RecordView, type RingBuffers } from './ring.ts';
 import { JournalRingProducer } from '../journal/ring-producer.ts';
 
 export interface ServeArgs {
@@ -79,7 +79,7 @@ export default function serve(args: ServeArgs): number {
       // to the writer thread, even if this thread dies right after (protocol.md journal guarantee)
       if (journal.lines > 0) {
         if (args.journalEnabled) journalOut.write(journal);
-        else journal.take();
+        else journal.clear();
       }
       for (let i = 0; i < n; i++) writeReply(resp, respBuf, control, ids[i], replies[i]);
       req.release();
@@ -107,7 +107,7 @@ function writeReply(resp: Ring, buf: Buffer, control: Int32Array, id: number, re
   while (at < 0) {
     Atomics.add(control, CTL_MAIN_BELL, 1);
     Atomics.notify(control, CTL_MAIN_BELL);
-    Atomics.wait(resp.ctl, DOORBELL_INDEX + 1, 0, 1);
+    pauseMs(1);
     at = resp.reserve(max);
   }
   const len = buf.write(reply.body, at, 'utf8');

@@ -323,7 +323,7 @@ export class GateApp {
           if (bytes.length > 0) {
             const text = strictUtf8(bytes);
             if (text === null) {
-              return res.cork(() => this.opsReply(res, route, { status: 400, body: JSON.parse(errorJson('invalid_utf8', 'the body is not valid UTF-8')) }));
+              return res.cork(() => this.opsReply(res, route, { status: 400, body: { error: { code: 'invalid_utf8', message: 'the body is not valid UTF-8' } } }));
             }
             try {
               body = JSON.parse(text);
