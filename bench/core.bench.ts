@@ -35,7 +35,7 @@ import { SIDE_BUY } from '../src/core/state/symbol-table.ts';
 import { trapScore, trapUpdate, type TrapUpdate } from '../src/core/trap.ts';
 import { checkText, encodeResponse, isFailure, NO_LOCK, SYSTEM_CLOCK, type Checked } from '../src/gate/pretrade.ts';
 import type { Failure } from '../src/gate/errors.ts';
-import { eventLine, orderLine } from '../src/journal/records.ts';
+import { deniedOrderLine, policyDecisionLine } from '../src/gate/decision-records.ts';
 import { PretradeCheckRequest } from '../src/schema/pretrade.ts';
 import { compileValidator } from '../src/schema/validate.ts';
 
@@ -366,26 +366,15 @@ specs.push(healthSpec('recordLatency+enforce', 'core', sizes, `ring of ${sizes.l
     name: 'journal record encoding',
     group: 'core',
     fn: () => {
-      const reasons = (d.observability.reasons as string[] | undefined) ?? [];
-      const details =
-        `{"decision":${d.allow ? '"EXECUTE"' : '"NO_OP"'},"reasons":${JSON.stringify(reasons)},"mode":${JSON.stringify(input.mode)},` +
-        `"observability":${obsJson},"req_id":${JSON.stringify(input.reqId)},` +
-        `"reason":${JSON.stringify(d.reason)},"allow":${d.allow},"max_qty":${JSON.stringify(d.maxQty)},"risk_scale":${JSON.stringify(d.riskScale)}}`;
-      order = orderLine(decisionTs, runId, {
-        reasonCode: d.reason,
-        reasonClass: 'AURORA',
-        severity: 'WARN',
-        action: 'ABORT',
-        extra: { symbol: input.symbol, side: input.side, qty: input.qty, price: input.price, reasons, req_id: input.reqId },
-      });
-      event = eventLine(decisionTs, runId, { code: 'POLICY.DECISION', details: {}, symbol: input.symbol, side: input.side, qty: input.qty, price: input.price }, details);
+      order = deniedOrderLine(decisionTs, runId, input, d);
+      event = policyDecisionLine(decisionTs, runId, input, d, obsJson, undefined);
     },
     check: () =>
       event.includes('"event_code":"POLICY.DECISION"') && event.includes('"decision":"NO_OP"') && event.endsWith('}\n') &&
       order.includes('"reason_code":"spread_bps_too_wide:') && order.includes('"action":"ABORT"') && order.endsWith('}\n')
         ? null
         : 'journal lines changed',
-    note: 'POLICY.DECISION event line + denied-order line of the denied (spread) decision, as GateService.journalDecision builds them',
+    note: 'POLICY.DECISION event line + denied-order line of the denied (spread) decision (src/gate/decision-records.ts, as GateService journals them)',
   });
 }
 

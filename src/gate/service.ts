@@ -7,6 +7,7 @@ import type { GateState } from '../core/state/gate-state.ts';
 import { symbolKey } from '../core/state/symbol-table.ts';
 import { tsNsText } from '../journal/ts-ns.ts';
 import { eventLine, guessTsNs, normaliseExchangeError, orderLine } from '../journal/records.ts';
+import { deniedOrderLine, policyDecisionLine } from './decision-records.ts';
 import { PosttradeLogRequest } from '../schema/posttrade.ts';
 import { compileValidator } from '../schema/validate.ts';
 import { WsRequest } from '../schema/ws.ts';
@@ -177,25 +178,12 @@ export class GateService {
     let ts = firstTs;
     for (const ev of d.events) this.emit(tsNsText(ts++), ev);
     const decisionTs = tsNsText(ts);
-    const reasons = (d.observability.reasons as string[] | undefined) ?? [];
-    const details =
-      `{"decision":${d.allow ? '"EXECUTE"' : '"NO_OP"'},"reasons":${JSON.stringify(reasons)},"mode":${JSON.stringify(input.mode)},` +
-      `"observability":${obsJson},"req_id":${JSON.stringify(input.reqId)}${wsId === undefined ? '' : `,"ws_id":${JSON.stringify(wsId)}`},` +
-      `"reason":${JSON.stringify(d.reason)},"allow":${d.allow},"max_qty":${JSON.stringify(d.maxQty)},"risk_scale":${JSON.stringify(d.riskScale)}}`;
     if (!d.allow) {
       this.counters.denied();
-      this.journal.add(
-        'denied',
-        orderLine(decisionTs, this.runId, {
-          reasonCode: d.reason,
-          reasonClass: 'AURORA',
-          severity: 'WARN',
-          action: 'ABORT',
-          extra: { symbol: input.symbol, side: input.side, qty: input.qty, price: input.price, reasons, req_id: input.reqId },
-        }),
-      );
+      this.journal.add('denied', deniedOrderLine(decisionTs, this.runId, input, d));
     }
-    this.emit(decisionTs, { code: 'POLICY.DECISION', details: {}, symbol: input.symbol, side: input.side, qty: input.qty, price: input.price }, details);
+    this.journal.add('events', policyDecisionLine(decisionTs, this.runId, input, d, obsJson, wsId));
+    this.counters.event('POLICY.DECISION');
   }
 
   posttrade(body: unknown): Reply {
@@ -261,8 +249,8 @@ export class GateService {
     }
   }
 
-  private emit(ts: string, ev: GateEvent, detailsJson?: string): void {
-    this.journal.add('events', eventLine(ts, this.runId, ev, detailsJson));
+  private emit(ts: string, ev: GateEvent): void {
+    this.journal.add('events', eventLine(ts, this.runId, ev));
     this.counters.event(ev.code);
   }
 

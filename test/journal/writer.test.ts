@@ -336,7 +336,8 @@ describe('JournalWriter', () => {
     w.onError((file) => errors.push(file));
     const p = w.attachProducer('main');
     p.postMessage(batch({ events: line({ i: 0 }), denied: line({ i: 0 }) }));
-    await waitFor(() => w.stats().writeErrors.denied === 1);
+    // the error is published at once (for /health), the batch's written lines when the batch is done
+    await waitFor(() => w.stats().writeErrors.denied === 1 && w.stats().linesWritten > 0);
     expect(w.stats()).toMatchObject({ failing: true, linesWritten: 1 });
     expect(w.stats().lastError).toMatch(/EBADF/);
     for (let i = 1; i < 4; i++) p.postMessage(batch({ events: line({ i }), denied: line({ i }) }));
