@@ -9,7 +9,8 @@
  * - writePlots: writes bench-<stamp>-latency.svg, bench-<stamp>-throughput.svg, latency-latest.svg and
  *   throughput-latest.svg into a directory (bench/run.ts calls it after writing the JSON).
  *
- * The CLI also copies the two "latest" plots to docs/img/ (committed; referenced by docs/performance.md).
+ * Given bench-latest.json (the default), the CLI also copies the two "latest" plots to docs/img/ (committed;
+ * referenced by docs/performance.md); given an older bench-<stamp>.json it writes only that run's plots.
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
@@ -28,7 +29,7 @@ export interface PlotRow {
   ratio: number | null;
 }
 
-export interface PlotResult {
+interface PlotResult {
   rows: PlotRow[];
   when?: string;
   quick?: boolean;
@@ -37,7 +38,7 @@ export interface PlotResult {
 }
 
 /** The percentiles plotted, in order: row key, label, and the percentile as a fraction. */
-export const PERCENTILES: ReadonlyArray<{ key: 'p50' | 'p90' | 'p99' | 'p999' | 'p9999'; label: string; p: number }> = [
+const PERCENTILES: ReadonlyArray<{ key: 'p50' | 'p90' | 'p99' | 'p999' | 'p9999'; label: string; p: number }> = [
   { key: 'p50', label: 'p50', p: 0.5 },
   { key: 'p90', label: 'p90', p: 0.9 },
   { key: 'p99', label: 'p99', p: 0.99 },
@@ -51,7 +52,7 @@ const FONT = 'font-family="system-ui, -apple-system, Segoe UI, Helvetica, Arial,
 const HUES = [210, 28, 130, 320, 0, 180, 55, 270];
 
 /** Rows grouped by scenario (scenarios in order of first appearance, rows within one in their given order). */
-export function groupByScenario<T extends Pick<PlotRow, 'scenario'>>(rows: readonly T[]): T[] {
+function groupByScenario<T extends Pick<PlotRow, 'scenario'>>(rows: readonly T[]): T[] {
   const order = [...new Set(rows.map((r) => r.scenario))];
   return order.flatMap((sc) => rows.filter((r) => r.scenario === sc));
 }
@@ -73,7 +74,7 @@ export function esc(s: string): string {
   return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;');
 }
 
-export const isFloor = (r: Pick<PlotRow, 'target'>): boolean => /^floor\b/i.test(r.target.trim());
+const isFloor = (r: Pick<PlotRow, 'target'>): boolean => /^floor\b/i.test(r.target.trim());
 const labelOf = (r: PlotRow) => `${r.scenario} — ${r.target}`;
 const n1 = (v: number) => (Math.round(v * 10) / 10).toString();
 const fmtInt = (v: number) => (Number.isFinite(v) ? Math.round(v).toLocaleString('en-US') : '-');
@@ -239,14 +240,13 @@ export function throughputBarsSvg(input: readonly PlotRow[], subtitle = ''): str
 /** A tick step of 1, 2, 2.5 or 5 × 10^k at least `raw`. */
 export function niceStep(raw: number): number {
   const mag = 10 ** Math.floor(Math.log10(raw > 0 ? raw : 1e-9));
-  for (const k of [1, 2, 2.5, 5, 10]) if (k * mag >= raw) return k * mag;
-  return 10 * mag;
+  return ([1, 2, 2.5, 5].find((k) => k * mag >= raw) ?? 10) * mag; // mag <= raw < 10 * mag
 }
 
 // ---------------------------------------------------------------------------------------------------
 // files
 
-export function subtitleOf(result: PlotResult): string {
+function subtitleOf(result: PlotResult): string {
   const parts: string[] = [];
   if (result.when) parts.push(result.when.replace('T', ' ').replace(/\.\d+Z$/, ' UTC'));
   if (result.quick !== undefined) parts.push(result.quick ? 'quick run' : 'full run');
@@ -257,25 +257,39 @@ export function subtitleOf(result: PlotResult): string {
 }
 
 /**
- * Writes bench-<stamp>-latency.svg, bench-<stamp>-throughput.svg, latency-latest.svg and
- * throughput-latest.svg into `dir`; returns the paths written.
+ * Writes bench-<stamp>-latency.svg and bench-<stamp>-throughput.svg into `dir`, and latency-latest.svg and
+ * throughput-latest.svg into each of `latestDirs` (default: `dir`; none when the result is not the latest
+ * run). Draws each chart once; returns the paths written.
  */
-export function writePlots(result: PlotResult, dir: string, stamp: string): string[] {
+export function writePlots(result: PlotResult, dir: string, stamp: string, latestDirs: readonly string[] = [dir]): string[] {
   const sub = subtitleOf(result);
   const latency = latencyPlotSvg(result.rows, sub);
   const throughput = throughputBarsSvg(result.rows, sub);
-  mkdirSync(dir, { recursive: true });
   const files: Array<[string, string]> = [
-    [`bench-${stamp}-latency.svg`, latency],
-    [`bench-${stamp}-throughput.svg`, throughput],
-    ['latency-latest.svg', latency],
-    ['throughput-latest.svg', throughput],
+    [join(dir, `bench-${stamp}-latency.svg`), latency],
+    [join(dir, `bench-${stamp}-throughput.svg`), throughput],
+    ...latestDirs.flatMap((d): Array<[string, string]> => [
+      [join(d, 'latency-latest.svg'), latency],
+      [join(d, 'throughput-latest.svg'), throughput],
+    ]),
   ];
-  return files.map(([name, text]) => {
-    const path = join(dir, name);
+  return files.map(([path, text]) => {
+    mkdirSync(dirname(path), { recursive: true });
     writeFileSync(path, text);
     return path;
   });
+}
+
+/**
+ * What the CLI does with `file`: the stamp of the per-run SVGs (from a bench-<stamp>.json name, else the
+ * result's `when`), and where the *-latest.svg copies go — next to the JSON and to `docsDir` only when
+ * `file` is bench-latest.json, so that plotting an older run does not overwrite the latest charts.
+ */
+export function cliTargets(file: string, when: string | undefined, docsDir: string): { stamp: string; latestDirs: string[] } {
+  const m = /^bench-(.+)\.json$/.exec(basename(file));
+  const latest = m !== null && m[1] === 'latest';
+  const stamp = m && !latest ? m[1] : (when ?? new Date().toISOString()).replace(/:/g, '-');
+  return { stamp, latestDirs: latest ? [dirname(file), docsDir] : [] };
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -286,15 +300,8 @@ function cli(): void {
   const file = resolve(process.argv[2] ?? join(here, 'results', 'bench-latest.json'));
   const result = JSON.parse(readFileSync(file, 'utf8')) as PlotResult;
   if (!Array.isArray(result.rows)) throw new Error(`${file}: no "rows" array`);
-  const m = /^bench-(.+)\.json$/.exec(basename(file));
-  const stamp = m && m[1] !== 'latest' ? m[1] : (result.when ?? new Date().toISOString()).replace(/:/g, '-');
-  const written = writePlots(result, dirname(file), stamp);
-  const docs = join(here, '..', 'docs', 'img');
-  mkdirSync(docs, { recursive: true });
-  const sub = subtitleOf(result);
-  writeFileSync(join(docs, 'latency-latest.svg'), latencyPlotSvg(result.rows, sub));
-  writeFileSync(join(docs, 'throughput-latest.svg'), throughputBarsSvg(result.rows, sub));
-  written.push(join(docs, 'latency-latest.svg'), join(docs, 'throughput-latest.svg'));
+  const { stamp, latestDirs } = cliTargets(file, result.when, join(here, '..', 'docs', 'img'));
+  const written = writePlots(result, dirname(file), stamp, latestDirs);
   process.stderr.write(`plots from ${file}:\n${written.map((p) => `  ${p}`).join('\n')}\n`);
 }
 

@@ -1,6 +1,7 @@
 /**
  * `npm run bench [-- --quick]`: the gate against a bare uWebSockets.js floor measured in the same run.
- * Scenarios: HTTP at 32 connections for pool sizes 0 (inline), 1, 2, 4 and with the journal off;
+ * Scenarios: HTTP at 32 connections for pool sizes 0 (inline), 1, 2, 4 and the default (one per core; --quick:
+ * 0 and the default) and with the journal off;
  * WebSocket with 64 in flight, strictly sequential, and 4 connections. Prints a markdown table and
  * SLO lines, writes JSON to bench/results/. Load: wrk for HTTP when installed (apt package `wrk`),
  * else a Node generator; a Node client for WebSocket.
@@ -10,6 +11,7 @@ import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join, relative } from 'node:path';
 import { ALLOWED_JSON } from './bodies.ts';
+import { gateEnv, meanCpu, measuredPools, projectedRatio } from './figures.ts';
 import { writePlots } from './plot.ts';
 import { runHttpNode } from './http-load.ts';
 import { ROOT, startFloor, startGateProcess, type Server } from './processes.ts';
@@ -86,10 +88,10 @@ async function main(): Promise<void> {
   record('ws sequential', 'floor', floorWsSeq, floor, null);
   record('ws 4 conns x16', 'floor', floorWs4, floor, null);
 
-  const pools = quick ? ['0', defaultPool] : ['0', '1', '2', '4'];
+  const pools = measuredPools(quick, cores); // always includes defaultPool
   const gateHttp: Record<string, Measured> = {};
   for (const pool of pools) {
-    const g = await startGateProcess({ AURORA_POOL_THREADS: pool, AURORA_LOG_LEVEL: 'warn' });
+    const g = await startGateProcess(gateEnv(pool));
     gateHttp[pool] = await http(g, 32);
     if (pool === defaultPool) {
       record('ws 1 conn, 64 in flight', `gate pool ${pool}`, await ws(g, 1, 64), g, floorWs64);
@@ -99,13 +101,16 @@ async function main(): Promise<void> {
     (gateHttp as Record<string, Measured & { rssMb?: number }>)[pool].rssMb = g.rss() / 2 ** 20;
     await stopGate(g);
   }
-  const gOff = await startGateProcess({ AURORA_POOL_THREADS: defaultPool, AURORA_LOG_LEVEL: 'error', AURORA_JOURNAL_ENABLED: '0' });
+  // same log level as the journal-on gates (gateEnv): the comparison measures the journal only
+  const gOff = await startGateProcess(gateEnv(defaultPool, false));
   const journalOff = await http(gOff, 32);
   const offRss = gOff.rss();
   await stopGate(gOff);
 
   const floorHttp2 = await http(floor, 32);
-  const floorHttp: Measured = { ...floorHttp1, rps: (floorHttp1.rps + floorHttp2.rps) / 2 };
+  // HTTP ratios and the projection use the mean of both floor runs (rate and CPU accounting); the WS
+  // floor is measured once, at the start, and WS ratios use that run
+  const floorHttp: Measured = { ...floorHttp1, rps: (floorHttp1.rps + floorHttp2.rps) / 2, cpu: meanCpu([floorHttp1.cpu, floorHttp2.cpu]) };
   record('http 32 conns', 'floor (start)', floorHttp1, floor, null);
   record('http 32 conns', 'floor (end)', floorHttp2, floor, null);
   await floor.stop();
@@ -127,16 +132,17 @@ async function main(): Promise<void> {
   ];
 
   // what the HTTP ratio would be if no thread waited for a core (one core per busy thread, as on a
-  // machine with more cores than this one): floor main-thread cost over the gate's busiest thread
-  const fc = floorHttp1.cpu;
+  // machine with more cores than this one): floor main-thread cost (mean of its start and end runs, like
+  // the ratios) over the gate's busiest thread
+  const fc = floorHttp.cpu;
   const gc = gHttp.cpu;
-  const projected = fc !== null && gc !== null ? fc.mainUs / Math.max(gc.mainUs, gc.busiestOtherUs) : null;
+  const projected = projectedRatio(fc, gc);
   const projection =
     projected === null || fc === null || gc === null
       ? null
       : `HTTP ratio if each busy thread had its own core (floor main ${fc.mainUs.toFixed(1)} us/req over the gate's busiest thread ` +
         `${Math.max(gc.mainUs, gc.busiestOtherUs).toFixed(1)} us/req): ${projected.toFixed(2)}x; all gate threads use ${gc.totalUs.toFixed(1)} us/req ` +
-        `against the floor's ${fc.totalUs.toFixed(1)}, and waited ${gc.runqueueWaitUs.toFixed(1)} us/req for a core`;
+        `against the floor's ${fc.totalUs.toFixed(1)}, and waited ${gc.runqueueWaitUs.toFixed(1)} us/req for a core (floor figures: mean of its start and end runs)`;
   const cpuCell = (n: number | undefined) => (n === undefined ? '' : n.toFixed(1));
   const fmt = (n: number) => (Number.isFinite(n) ? Math.round(n).toLocaleString('en-US') : '-');
   const lines = [
@@ -148,13 +154,15 @@ async function main(): Promise<void> {
         `${cpuCell(r.cpu?.mainUs)} | ${cpuCell(r.cpu?.busiestOtherUs)} | ${cpuCell(r.cpu?.totalUs)} | ${cpuCell(r.cpu?.runqueueWaitUs)} |`,
     ),
     '',
+    "- x floor: HTTP rows divide by the mean of the floor's start and end runs; WS rows by the floor's one WS run, at the start",
     ...slos.map((s) => `- ${s.pass ? 'PASS' : 'FAIL'} ${s.name}: ${s.shown}`),
     ...(projection === null ? [] : [`- info: ${projection}`]),
   ];
   console.log(lines.join('\n'));
-  const stamp = new Date().toISOString().replace(/:/g, '-');
+  const when = new Date().toISOString();
+  const stamp = when.replace(/:/g, '-');
   const out = {
-    when: new Date().toISOString(),
+    when,
     quick,
     seconds: SECONDS,
     loadGenerator: wrk ? 'wrk' : 'node',

@@ -18,6 +18,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join, relative } from 'node:path';
+import { parsePrometheus, sumOf } from '../src/ctl/prom.ts';
 import { parseArgs, warmupSeconds, type SoakOptions } from './soak/args.ts';
 import { soakChartSvg } from './soak/chart.ts';
 import { startHttpDriver, startWsDriver, type Driver, type DriverOptions } from './soak/client.ts';
@@ -33,11 +34,11 @@ function startDriver(o: SoakOptions, d: DriverOptions): Promise<Driver> {
   return o.transport === 'ws' ? startWsDriver(d) : Promise.resolve(startHttpDriver(d));
 }
 
+/** Sum of the samples of `name` on the gate's /metrics (the parser `aurora-ctl status` uses); NaN if absent or unreachable. */
 async function metric(port: number, name: string): Promise<number> {
   try {
     const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
-    const m = new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)$`, 'm').exec(text);
-    return m ? Number(m[1]) : NaN;
+    return sumOf(parsePrometheus(text), name) ?? NaN;
   } catch {
     return NaN;
   }
@@ -127,7 +128,7 @@ async function main(): Promise<number> {
       {
         name: 'journal: every line parses, one POLICY.DECISION per 200 answer, none doubled',
         pass: journal.ok,
-        shown: `${journal.lines} lines in ${journal.files} files, torn ${journal.torn}, answered ${journal.answered200}, lost ${journal.lost}, doubled ${journal.doubled}, denied ${journal.deniedJournaled}/${journal.deniedExpected}`,
+        shown: `${journal.lines} lines in ${journal.files} files, torn ${journal.torn}, answered ${journal.answered200}, lost ${journal.lost}, doubled ${journal.doubled}, denied ${journal.deniedJournaled}/${journal.deniedExpected}${journal.deniedUnexpected > 0 ? `, denied lines of allowed requests ${journal.deniedUnexpected}` : ''}`,
       },
     );
     report(o, { rate, maxRate, warmupS, samples, summary, journal, sessionDir: gate.sessionDir });
@@ -160,7 +161,7 @@ function report(o: SoakOptions, r: Run): void {
     `  RSS   after warm-up ${mib(s.rss.atWarm)} MiB, end ${mib(s.rss.atEnd)} MiB, max ${mib(s.rss.maxAfterWarm)} MiB: ${pct(s.rss.pct)}, slope ${(s.rss.slopePerMin / 2 ** 20).toFixed(2)} MiB/min`,
     `  heap  after warm-up ${mib(s.heap.atWarm)} MiB, end ${mib(s.heap.atEnd)} MiB, max ${mib(s.heap.maxAfterWarm)} MiB: ${pct(s.heap.pct)} (main thread; sawtooth from GC)`,
     `  p99   first window ${Math.round(s.p99.first)} us, last ${Math.round(s.p99.last)} us: drift ${pct(s.p99.driftPct)} (median of first/last 3 windows ${Math.round(s.p99.medianFirst3)} / ${Math.round(s.p99.medianLast3)} us)`,
-    `  journal ${j.files} files, ${j.lines} lines: torn ${j.torn}, answered 200 ${j.answered200}, lost ${j.lost}, doubled ${j.doubled}, journaled without a 200 ${j.unanswered}, denied lines ${j.deniedJournaled}/${j.deniedExpected}`,
+    `  journal ${j.files} files, ${j.lines} lines: torn ${j.torn}, answered 200 ${j.answered200}, lost ${j.lost}, doubled ${j.doubled}, journaled without a 200 ${j.unanswered}, denied lines ${j.deniedJournaled}/${j.deniedExpected} (denied lines without a 200 ${j.deniedUnanswered}, of allowed requests ${j.deniedUnexpected})`,
     ...j.tornExamples.map((t) => `    torn: ${t}`),
     ...s.verdicts.map((v) => `- ${v.pass === null ? 'N/A ' : v.pass ? 'PASS' : 'FAIL'} ${v.name}: ${v.shown}`),
   ];

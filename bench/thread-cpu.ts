@@ -5,13 +5,13 @@ import { readdirSync, readFileSync } from 'node:fs';
  * CPU, and of time spent runnable but waiting for a core). It answers "which thread pays for a request"
  * and "how much did threads queue for the two cores", which req/s alone cannot on a shared 2-core box.
  */
-export interface ThreadSample {
-  name: string;
+interface ThreadSample {
   cpuNs: number;
   waitNs: number;
 }
 
-export type Snapshot = Map<number, ThreadSample>;
+/** per thread id: cumulative CPU and run-queue wait (ns) */
+type Snapshot = Map<number, ThreadSample>;
 
 export function snapshot(pid: number): Snapshot {
   const out: Snapshot = new Map();
@@ -24,7 +24,7 @@ export function snapshot(pid: number): Snapshot {
   for (const tid of tids) {
     try {
       const [cpu, wait] = readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ').map(Number);
-      out.set(Number(tid), { name: readFileSync(`/proc/${pid}/task/${tid}/comm`, 'utf8').trim(), cpuNs: cpu, waitNs: wait });
+      out.set(Number(tid), { cpuNs: cpu, waitNs: wait });
     } catch {
       /* thread ended between readdir and read */
     }
@@ -43,7 +43,10 @@ export interface CpuPerRequest {
   runqueueWaitUs: number;
 }
 
-/** CPU per request between two snapshots of `pid` (threads present in both). */
+/**
+ * CPU per request between two snapshots of `pid`. A thread absent from `before` started in between and
+ * counts from 0; a thread absent from `after` ended in between and its last interval is lost (unavoidable).
+ */
 export function perRequest(pid: number, before: Snapshot, after: Snapshot, requests: number): CpuPerRequest | null {
   if (requests <= 0 || after.size === 0) return null;
   let main = 0;
@@ -51,8 +54,7 @@ export function perRequest(pid: number, before: Snapshot, after: Snapshot, reque
   let total = 0;
   let wait = 0;
   for (const [tid, a] of after) {
-    const b = before.get(tid);
-    if (b === undefined) continue;
+    const b = before.get(tid) ?? { cpuNs: 0, waitNs: 0 };
     const cpu = a.cpuNs - b.cpuNs;
     total += cpu;
     wait += a.waitNs - b.waitNs;

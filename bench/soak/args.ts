@@ -1,6 +1,6 @@
 /** Command line of `npm run soak -- [options]` (bench/soak.ts). Pure: argv in, options or an error out. */
 
-export type Transport = 'http' | 'ws';
+type Transport = 'http' | 'ws';
 
 export interface SoakOptions {
   /** length of the constant-rate phase */
@@ -27,7 +27,7 @@ export interface SoakOptions {
   keep: boolean;
 }
 
-export const USAGE = `usage: npm run soak -- [--minutes N] [--rate R | --fraction F] [--transport http|ws]
+const USAGE = `usage: npm run soak -- [--minutes N] [--rate R | --fraction F] [--transport http|ws]
        [--connections C] [--sample-s S] [--warmup-s W] [--calibrate-s S] [--pool N] [--env KEY=VALUE]...
        [--max-rss-growth-pct P] [--keep]
   --minutes N        length of the constant-rate phase (default 10; 1 for a quick check)

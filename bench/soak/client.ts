@@ -16,9 +16,9 @@ import { checkBody } from './bodies.ts';
 export const ANSWER_NONE = 0;
 export const ANSWER_200 = 1;
 export const ANSWER_OTHER = 2;
-export const ANSWER_NET = 3;
+const ANSWER_NET = 3;
 
-export interface WindowStats {
+interface WindowStats {
   /** requests sent / answered 200 / answered with another status / failed without an answer, in this window */
   sent: number;
   ok: number;
@@ -80,18 +80,21 @@ class Recorder {
   }
 }
 
-/** Schedules request indexes: constant rate from t0, or "whenever asked" in closed loop. */
-class Schedule {
-  readonly t0 = performance.now();
+/**
+ * Schedules request indexes: constant rate from t0 (request i is due at t0 + i/rate, so request 0 at t0),
+ * or "whenever asked" in closed loop. Exported for the tests.
+ */
+export class Schedule {
   issued = 0;
   constructor(
     private readonly rate: number | null,
     private readonly max: number,
+    readonly t0: number = performance.now(),
   ) {}
-  /** how many requests are due now and not yet issued */
+  /** how many requests are due now (due time <= now) and not yet issued; consistent with at() */
   due(now: number): number {
     if (this.rate === null) return 0;
-    return Math.max(0, Math.min(this.max, Math.floor(((now - this.t0) * this.rate) / 1000)) - this.issued);
+    return Math.max(0, Math.min(this.max, Math.floor(((now - this.t0) * this.rate) / 1000) + 1) - this.issued);
   }
   /** the time request i was due (its latency counts from here) */
   at(i: number, sentAt: number): number {

@@ -24,14 +24,21 @@ export interface JournalCheck {
   doubled: number;
   /** a POLICY.DECISION for a request the client did not see answered 200 */
   unanswered: number;
+  /** answered 200 with a denied body: each needs one orders_denied line */
   deniedExpected: number;
+  /** of those, how many have an orders_denied line */
   deniedJournaled: number;
+  /** orders_denied lines of requests the client did not see answered 200 (reported, like `unanswered`; not a failure) */
+  deniedUnanswered: number;
+  /** orders_denied lines of requests answered 200 whose body is not the denied variant */
+  deniedUnexpected: number;
+  /** more than one orders_denied line for one req_id */
   deniedDoubled: number;
   ok: boolean;
 }
 
 /** Journal files of a session dir; a gzipped archive whose plain twin still exists is skipped (same lines). */
-export function journalFiles(dir: string): string[] {
+function journalFiles(dir: string): string[] {
   const names = readdirSync(dir);
   return names
     .filter((n) => n.endsWith('.jsonl') || (n.endsWith('.jsonl.gz') && !names.includes(n.slice(0, -3))))
@@ -50,7 +57,7 @@ export async function checkJournal(dir: string, prefix: string, answers: Uint8Ar
   const decisions = new Uint8Array(issued);
   const denied = new Uint8Array(issued);
   const idStart = `${prefix}-`;
-  const r: JournalCheck = { files: 0, lines: 0, torn: 0, tornExamples: [], answered200: 0, lost: 0, doubled: 0, unanswered: 0, deniedExpected: 0, deniedJournaled: 0, deniedDoubled: 0, ok: false };
+  const r: JournalCheck = { files: 0, lines: 0, torn: 0, tornExamples: [], answered200: 0, lost: 0, doubled: 0, unanswered: 0, deniedExpected: 0, deniedJournaled: 0, deniedUnanswered: 0, deniedUnexpected: 0, deniedDoubled: 0, ok: false };
   const index = (id: unknown): number => {
     if (typeof id !== 'string' || !id.startsWith(idStart)) return -1;
     const i = Number(id.slice(idStart.length));
@@ -88,10 +95,15 @@ export async function checkJournal(dir: string, prefix: string, answers: Uint8Ar
     if (decisions[i] > 1) r.doubled++;
     if (answered && decisions[i] === 0) r.lost++;
     if (!answered && decisions[i] > 0) r.unanswered++;
-    if (answered && isDenied(i)) r.deniedExpected++;
-    if (denied[i] > 0) r.deniedJournaled++;
+    if (answered && isDenied(i)) {
+      r.deniedExpected++;
+      if (denied[i] > 0) r.deniedJournaled++;
+    } else if (denied[i] > 0) {
+      if (answered) r.deniedUnexpected++;
+      else r.deniedUnanswered++;
+    }
     if (denied[i] > 1) r.deniedDoubled++;
   }
-  r.ok = r.torn === 0 && r.lost === 0 && r.doubled === 0 && r.deniedDoubled === 0 && r.deniedJournaled === r.deniedExpected;
+  r.ok = r.torn === 0 && r.lost === 0 && r.doubled === 0 && r.deniedDoubled === 0 && r.deniedUnexpected === 0 && r.deniedJournaled === r.deniedExpected;
   return r;
 }

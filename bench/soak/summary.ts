@@ -1,6 +1,6 @@
 /**
  * The soak's figures from its samples. Pure: samples and limits in, summary out (no clock, no I/O), so
- * the arithmetic is tested with hand-computed vectors (test/faults/soak-summary.test.ts).
+ * the arithmetic is tested with hand-computed vectors (test/faults/soak-tool.test.ts).
  */
 
 /** One sample, taken every `--sample-s` seconds during the constant-rate phase. */
@@ -26,7 +26,7 @@ export interface Sample {
   journalLag: number;
 }
 
-export interface Growth {
+interface Growth {
   /**
    * median of the first three samples at or after warm-up, of the last three, and the largest value after
    * warm-up (medians: one sample can sit on a GC sawtooth's peak or trough)
@@ -52,7 +52,7 @@ export interface Summary {
   verdicts: Verdict[];
 }
 
-export interface Verdict {
+interface Verdict {
   name: string;
   pass: boolean | null;
   shown: string;

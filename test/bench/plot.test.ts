@@ -2,7 +2,7 @@ import { afterEach, describe, expect, test } from 'vitest';
 import * as fs from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { latencyPlotSvg, throughputBarsSvg, writePlots, type PlotRow } from '../../bench/plot.ts';
+import { cliTargets, latencyPlotSvg, niceStep, throughputBarsSvg, writePlots, type PlotRow } from '../../bench/plot.ts';
 
 const row = (scenario: string, target: string, rps: number, base: number, ratio: number | null): PlotRow => ({
   scenario,
@@ -135,5 +135,33 @@ describe('writePlots', () => {
     );
     expect(fs.readFileSync(join(dir, 'latency-latest.svg'), 'utf8')).toBe(fs.readFileSync(join(dir, 'bench-STAMP-latency.svg'), 'utf8'));
     expect(fs.readFileSync(join(dir, 'throughput-latest.svg'), 'utf8')).toContain('quick run');
+  });
+
+  test('an older run writes only its own stamped SVGs; the latest copies go to every directory asked for', () => {
+    dir = fs.mkdtempSync(join(tmpdir(), 'aurora-plot-'));
+    const docs = join(dir, 'docs', 'img');
+    const old = writePlots({ rows: ROWS, when: '2026-01-01T00:00:00.000Z' }, dir, 'OLD', []);
+    expect(old.map((p) => p.slice(dir.length + 1)).sort()).toEqual(['bench-OLD-latency.svg', 'bench-OLD-throughput.svg']);
+    expect(fs.existsSync(join(dir, 'latency-latest.svg'))).toBe(false);
+    const latest = writePlots({ rows: ROWS }, dir, 'NEW', [dir, docs]);
+    expect(latest).toHaveLength(6);
+    expect(fs.readFileSync(join(docs, 'latency-latest.svg'), 'utf8')).toBe(fs.readFileSync(join(dir, 'bench-NEW-latency.svg'), 'utf8'));
+  });
+});
+
+describe('plot CLI targets', () => {
+  test('bench-latest.json: stamp from `when`, latest copies next to it and in docs/img', () => {
+    expect(cliTargets('/r/bench-latest.json', '2026-11-26T03:00:00.000Z', '/d/img')).toEqual({ stamp: '2026-11-26T03-00-00.000Z', latestDirs: ['/r', '/d/img'] });
+  });
+
+  test('an older bench-<stamp>.json keeps its stamp and does not touch the *-latest.svg charts', () => {
+    expect(cliTargets('/r/bench-2026-11-25T23-22-21.157Z.json', '2026-11-25T23:22:21.157Z', '/d/img')).toEqual({ stamp: '2026-11-25T23-22-21.157Z', latestDirs: [] });
+    expect(cliTargets('/tmp/other.json', '2026-01-01T00:00:00.000Z', '/d/img')).toEqual({ stamp: '2026-01-01T00-00-00.000Z', latestDirs: [] });
+  });
+});
+
+describe('niceStep', () => {
+  test('1, 2, 2.5, 5 or 10 x 10^k, at least the raw step', () => {
+    expect([0.7, 1, 1.5, 2.2, 3, 7, 9.99, 10, 1000, 0.003].map(niceStep)).toEqual([1, 1, 2, 2.5, 5, 10, 10, 10, 1000, 0.005]);
   });
 });

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { parsePrometheus } from '../../src/ctl/prom.ts';
 import { http } from '../helpers/gate.ts';
 
 /**
@@ -6,24 +7,14 @@ import { http } from '../helpers/gate.ts';
  * resident set size of a process read from /proc (the figure an operator's `ps`/cgroup sees).
  */
 
-/** Value of one sample in Prometheus text format (`name{a="b"} 12`); labels must match exactly. NaN if absent. */
+/**
+ * Value of one sample in Prometheus text format (`name{a="b"} 12`), parsed by src/ctl/prom.ts; labels must
+ * match exactly (same set, same values). NaN if absent.
+ */
 export function metricValue(text: string, name: string, labels: Record<string, string> = {}): number {
-  const want = Object.entries(labels)
-    .map(([k, v]) => `${k}="${v}"`)
-    .sort()
-    .join(',');
-  for (const line of text.split('\n')) {
-    if (line.startsWith('#')) continue;
-    const m = /^([a-zA-Z_:][\w:]*)(?:\{([^}]*)\})?\s+(\S+)/.exec(line);
-    if (m === null || m[1] !== name) continue;
-    const got = (m[2] ?? '')
-      .split(/,(?=[a-zA-Z_]\w*=")/)
-      .filter((s) => s.length > 0)
-      .sort()
-      .join(',');
-    if (got === want) return Number(m[3]);
-  }
-  return NaN;
+  const want = Object.entries(labels);
+  const s = parsePrometheus(text).find((x) => x.name === name && Object.keys(x.labels).length === want.length && want.every(([k, v]) => x.labels[k] === v));
+  return s === undefined ? NaN : s.value;
 }
 
 export async function metricsText(url: string): Promise<string> {

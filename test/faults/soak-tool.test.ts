@@ -6,7 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { parseArgs, warmupSeconds } from '../../bench/soak/args.ts';
 import { checkBody, isDenied } from '../../bench/soak/bodies.ts';
 import { soakChartSvg, tickStep } from '../../bench/soak/chart.ts';
-import { ANSWER_200, ANSWER_NONE, ANSWER_OTHER } from '../../bench/soak/client.ts';
+import { ANSWER_200, ANSWER_NONE, ANSWER_OTHER, Schedule } from '../../bench/soak/client.ts';
 import { checkJournal } from '../../bench/soak/journal-check.ts';
 import { median, slope, summarize, type Sample } from '../../bench/soak/summary.ts';
 
@@ -98,6 +98,33 @@ describe('figures', () => {
   });
 });
 
+describe('constant-rate schedule', () => {
+  it('hands request i out once its due time t0 + i/rate has come, not one period later (latency counts from at(i))', () => {
+    const rate = 100; // one request every 10 ms
+    const s = new Schedule(rate, 1000, 1000);
+    expect(s.due(1000)).toBe(1); // request 0 is due at t0
+    // a 1 ms timer: every request handed out at `now` was due no later than now and no earlier than the previous tick
+    for (let now = 1000; now <= 1100; now += 1) {
+      let n = s.due(now);
+      while (n-- > 0) {
+        const i = s.issued++;
+        expect(s.at(i, now)).toBeLessThanOrEqual(now);
+        expect(s.at(i, now)).toBeGreaterThan(now - 1);
+      }
+    }
+    expect(s.issued).toBe(11); // due at 1000, 1010, ..., 1100
+    expect(s.due(1104)).toBe(0);
+    expect(s.due(1110)).toBe(1);
+    expect(s.due(99_999)).toBe(1000 - 11); // capped at max
+  });
+
+  it('closed loop: nothing is due on a timer; latency counts from the send time', () => {
+    const s = new Schedule(null, 10, 0);
+    expect(s.due(1e6)).toBe(0);
+    expect(s.at(3, 42)).toBe(42);
+  });
+});
+
 describe('chart', () => {
   it('is one SVG with RSS, heap, p99 and p50 series, escaped text, the warm-up shaded', () => {
     const svg = soakChartSvg([sample(0, 100, 1000), sample(30, 101, 1200), sample(60, 102, 1100)], 20, 'a <b> & "c"');
@@ -141,7 +168,7 @@ describe('journal check', () => {
     writeFileSync(join(dir, 'orders_denied.jsonl'), JSON.stringify({ req_id: 'soak-4' }) + '\n');
     const r = await checkJournal(dir, 'soak', answers, answers.length);
     // 0: once (archive); 1: twice (doubled); 2: never (lost); 4: once; 5: journaled, not answered
-    expect(r).toMatchObject({ files: 3, lines: 8, torn: 1, answered200: 4, lost: 1, doubled: 1, unanswered: 1, deniedExpected: 1, deniedJournaled: 1, ok: false });
+    expect(r).toMatchObject({ files: 3, lines: 8, torn: 1, answered200: 4, lost: 1, doubled: 1, unanswered: 1, deniedExpected: 1, deniedJournaled: 1, deniedUnanswered: 0, deniedUnexpected: 0, ok: false });
     expect(r.tornExamples[0]).toContain('{"torn":');
   });
 
@@ -154,6 +181,23 @@ describe('journal check', () => {
     writeFileSync(join(dir, 'aurora_events.jsonl'), '');
     const r = await checkJournal(dir, 'soak', Uint8Array.from([ANSWER_200, ANSWER_200]), 2);
     expect(r).toMatchObject({ files: 2, lines: 2, torn: 0, lost: 0, doubled: 0, ok: true });
+  });
+
+  it('a denied request the client never saw answered 200 (503, or no answer at the end) does not fail the denial count', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'aurora-soakcheck-'));
+    dirs.push(dir);
+    // 0..9: 4 and 9 are denied bodies; 4 answered 200, 9 answered 503 (the gate may still have decided and journaled it)
+    expect([4, 9].map(isDenied)).toEqual([true, true]);
+    const answers = new Uint8Array(10).fill(ANSWER_200);
+    answers[9] = ANSWER_OTHER;
+    const ids = [...Array(10).keys()];
+    writeFileSync(join(dir, 'aurora_events.jsonl'), [...ids.map((i) => decision(`soak-${i}`)), ''].join('\n'));
+    writeFileSync(join(dir, 'orders_denied.jsonl'), [4, 9].map((i) => JSON.stringify({ req_id: `soak-${i}` }) + '\n').join(''));
+    const r = await checkJournal(dir, 'soak', answers, answers.length);
+    expect(r).toMatchObject({ answered200: 9, lost: 0, unanswered: 1, deniedExpected: 1, deniedJournaled: 1, deniedUnanswered: 1, deniedUnexpected: 0, ok: true });
+    // a denied line for an allowed request answered 200 still fails
+    writeFileSync(join(dir, 'orders_denied.jsonl'), [4, 9, 3].map((i) => JSON.stringify({ req_id: `soak-${i}` }) + '\n').join(''));
+    expect(await checkJournal(dir, 'soak', answers, answers.length)).toMatchObject({ deniedJournaled: 1, deniedUnexpected: 1, ok: false });
   });
 
   it('request bodies carry their own req_id and are valid JSON; every fifth is the denied variant', () => {
