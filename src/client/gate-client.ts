@@ -9,6 +9,7 @@ import { backoffDelay } from './backoff.ts';
 import { failClosed } from './fail-closed.ts';
 import { LatencyHistogram, type LatencySummary } from './latency.ts';
 import { resolveOptions, type GateClientOptions, type ResolvedOptions } from './options.ts';
+import { denyFamily } from './reasons.ts';
 
 export type Transport = 'ws' | 'http' | 'none';
 /** How a call ended: answered by the gate over ws/http, or decided locally (fail-closed). */
@@ -47,6 +48,7 @@ export interface GateClientStats {
     /** sockets dropped by the ping watchdog */
     ping_timeouts: number;
   };
+  /** denials counted by reason family (`denyFamily`: the value after a colon dropped) */
   pretrade: { allowed: number; denied: number; denied_by_reason: Record<string, number> };
   posttrade: { ok: number; failed: number };
   latency: { all: LatencySummary; ws: LatencySummary; http: LatencySummary };
@@ -93,7 +95,8 @@ export class GateClient {
   private readonly calls = new Map<CallId, Call>();
   /** ids that timed out while pending on the socket: a reply to one of them is `late` */
   private readonly abandoned = new Set<CallId>();
-  private readonly openWaiters = new Set<() => void>();
+  /** `waitConnected` callers: told true when the socket opens, false when the client is closed */
+  private readonly openWaiters = new Set<(open: boolean) => void>();
   private readonly c: GateClientStats['counters'] = {
     calls: 0, ws: 0, http: 0, timeout: 0, unavailable: 0, backpressure: 0, gate_error: 0, invalid_response: 0,
     late: 0, unmatched: 0, reconnects: 0, reconnect_attempts: 0, ping_timeouts: 0,
@@ -106,12 +109,23 @@ export class GateClient {
 
   /** keep-alive pool for the HTTP fallback, at most `maxInFlight` sockets */
   private readonly agent: HttpAgent;
+  /** the HTTP fallback's fixed parts, built once: target per op, request function, headers */
+  private readonly httpTargets: Readonly<Record<Op, URL>>;
+  private readonly httpSend: typeof httpRequest;
+  /** content-type plus the caller's headers (which win, as they always did); content-length is per call */
+  private readonly httpHeaders: Readonly<Record<string, string>>;
 
   constructor(opts: GateClientOptions = {}) {
     this.options = resolveOptions(opts);
     const https = this.options.httpUrl.startsWith('https:');
     const agentOpts = { keepAlive: true, maxSockets: this.options.maxInFlight, keepAliveMsecs: 1000 };
     this.agent = https ? new HttpsAgent(agentOpts) : new HttpAgent(agentOpts);
+    this.httpTargets = {
+      'pretrade.check': new URL(`${this.options.httpUrl}/pretrade/check`),
+      'posttrade.log': new URL(`${this.options.httpUrl}/posttrade/log`),
+    };
+    this.httpSend = this.httpTargets['pretrade.check'].protocol === 'https:' ? httpsRequest : httpRequest;
+    this.httpHeaders = { 'content-type': 'application/json', ...this.options.headers };
   }
 
   /** `new GateClient(opts)` + `start()`. Resolves even if the gate is down (calls then use HTTP or fail closed). */
@@ -121,25 +135,28 @@ export class GateClient {
     return c;
   }
 
-  /** Opens the socket and waits up to `startupWaitMs` for it; resolves true when connected. Never rejects. */
+  /**
+   * Opens the socket and waits up to `startupWaitMs` for it; resolves true when connected, false on
+   * timeout or when `close()` comes first. Never rejects.
+   */
   async start(): Promise<boolean> {
     this.assertOpen();
     if (this.ws === null && this.reconnectTimer === null) this.connectSocket();
     return this.waitConnected(this.options.startupWaitMs);
   }
 
-  /** Resolves true once the socket is open (false after `ms`). */
+  /** Resolves true once the socket is open; false after `ms`, or when the client is (being) closed. */
   waitConnected(ms: number): Promise<boolean> {
+    if (this.closed) return Promise.resolve(false);
     if (this.connected) return Promise.resolve(true);
     return new Promise((resolve) => {
       const done = (v: boolean) => {
         clearTimeout(t);
-        this.openWaiters.delete(onOpen);
+        this.openWaiters.delete(done);
         resolve(v);
       };
-      const onOpen = () => done(true);
-      const t = setTimeout(() => done(this.connected), ms);
-      this.openWaiters.add(onOpen);
+      const t = setTimeout(() => done(!this.closed && this.connected), ms);
+      this.openWaiters.add(done);
     });
   }
 
@@ -156,7 +173,7 @@ export class GateClient {
   async checkDetailed(req: PretradeCheckRequest): Promise<CheckResult> {
     this.assertOpen();
     const t0 = performance.now();
-    const raw = await this.call('pretrade.check', req, t0, req.req_id);
+    const raw = await this.call('pretrade.check', req, req.req_id);
     const latencyMs = performance.now() - t0;
     let decision: PretradeCheckResponse;
     let outcome: Outcome;
@@ -179,7 +196,9 @@ export class GateClient {
     if (decision.allow) this.pre.allowed++;
     else {
       this.pre.denied++;
-      this.pre.denied_by_reason[decision.reason] = (this.pre.denied_by_reason[decision.reason] ?? 0) + 1;
+      // by family: reasons carry values (`spread_bps_too_wide:90.0`), the full reason would grow the map without bound
+      const family = denyFamily(decision.reason);
+      this.pre.denied_by_reason[family] = (this.pre.denied_by_reason[family] ?? 0) + 1;
     }
     return { decision, transport: raw.transport, outcome, latencyMs };
   }
@@ -188,7 +207,7 @@ export class GateClient {
   async log(record: PosttradeLogRequest): Promise<LogResult> {
     this.assertOpen();
     const t0 = performance.now();
-    const raw = await this.call('posttrade.log', record, t0);
+    const raw = await this.call('posttrade.log', record);
     const latencyMs = performance.now() - t0;
     let res: LogResult;
     if (raw.kind === 'answer') {
@@ -226,7 +245,7 @@ export class GateClient {
     this.reconnectTimer = null;
     this.stopPing();
     for (const call of [...this.calls.values()]) call.finish({ kind: 'fail', transport: call.sock ? 'ws' : 'http', outcome: 'unavailable' });
-    for (const w of [...this.openWaiters]) w();
+    for (const w of [...this.openWaiters]) w(false);
     this.agent.destroy();
     const sock = this.ws;
     this.ws = null;
@@ -267,7 +286,7 @@ export class GateClient {
   }
 
   /** One call on exactly one transport; settles exactly once (answer, gate error, or local failure). */
-  private call(op: Op, body: unknown, t0: number, reqId?: unknown): Promise<Raw> {
+  private call(op: Op, body: unknown, reqId?: unknown): Promise<Raw> {
     if (this.calls.size >= this.options.maxInFlight) return Promise.resolve({ kind: 'fail', transport: 'none', outcome: 'backpressure' });
     // the envelope id is the req_id (gate journal and runner logs then share one key); a req_id that is
     // not a usable id (too long, 'ping-…', or already pending/abandoned) falls back to a sequence number
@@ -289,18 +308,17 @@ export class GateClient {
           resolve(r);
         },
       };
-      const remaining = Math.max(0, this.options.timeoutMs - (performance.now() - t0));
+      // the deadline starts here: callers take t0 synchronously just before, so nothing has elapsed yet
       const timer = setTimeout(() => {
         if (call.sock) this.abandon(id);
         call.finish({ kind: 'fail', transport: call.sock ? 'ws' : this.options.httpFallback ? 'http' : 'none', outcome: 'timeout' });
-      }, remaining);
+      }, this.options.timeoutMs);
       this.calls.set(id, call);
 
       if (sock) {
-        sock.send(JSON.stringify({ id, op, body }), (err) => {
-          // not (fully) written: the gate may or may not have it; never resend on HTTP (no double decision)
-          if (err) call.finish({ kind: 'fail', transport: 'ws', outcome: 'unavailable' });
-        });
+        // no write callback: the socket is OPEN here, and a failed write tears it down, so onClose
+        // settles this call as `unavailable` (never resent on HTTP: no double decision)
+        sock.send(JSON.stringify({ id, op, body }));
       } else if (this.options.httpFallback) {
         abort = new AbortController();
         this.httpCall(op, body, abort.signal).then(call.finish, () => call.finish({ kind: 'fail', transport: 'http', outcome: 'unavailable' }));
@@ -319,21 +337,18 @@ export class GateClient {
   }
 
   private httpCall(op: Op, body: unknown, signal: AbortSignal): Promise<Raw> {
-    const path = op === 'pretrade.check' ? '/pretrade/check' : '/posttrade/log';
     const payload = Buffer.from(JSON.stringify(body), 'utf8');
-    const url = new URL(`${this.options.httpUrl}${path}`);
-    const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
     const unavailable: Raw = { kind: 'fail', transport: 'http', outcome: 'unavailable' };
     return new Promise<Raw>((resolve) => {
       // refused, reset, or aborted by the deadline (the timer has then already settled the call)
       const fail = () => resolve(unavailable);
-      const req = send(
-        url,
+      const req = this.httpSend(
+        this.httpTargets[op],
         {
           method: 'POST',
           agent: this.agent,
           signal,
-          headers: { 'content-type': 'application/json', 'content-length': String(payload.length), ...this.options.headers },
+          headers: { 'content-length': String(payload.length), ...this.httpHeaders },
         },
         (res) => {
           const chunks: Buffer[] = [];
@@ -384,7 +399,7 @@ export class GateClient {
       this.missedPongs = 0;
       this.dropIdleHttpSockets(); // the socket is back: new calls use it
       this.startPing(sock);
-      for (const w of [...this.openWaiters]) w();
+      for (const w of [...this.openWaiters]) w(true);
     });
     sock.on('message', (data: WebSocket.RawData, isBinary: boolean) => {
       if (!isBinary) this.onFrame(data.toString());

@@ -362,6 +362,15 @@ export function tokenProblem(token: string): string | null {
   return null;
 }
 
+/**
+ * A token as logs and the journal may show it: `****` + its last 4 characters (OPS.TOKEN_ROTATE
+ * `token_mask`, service.md 1.2; the ops CLI's --verbose). Shorter than 8 characters: `****` only, so
+ * at most half of a (necessarily invalid) short token is ever shown.
+ */
+export function maskToken(token: string): string {
+  return token.length >= 8 ? `****${token.slice(-4)}` : '****';
+}
+
 function resolveService(tree: Tree, env: Env, core: CoreConfig, warnings: string[]): ServiceConfig {
   const api: Tree = tree.api ?? {};
   const ws: Tree = tree.ws ?? {};

@@ -22,12 +22,12 @@ export interface CommandDef {
   help?: readonly string[];
 }
 
-export const BASE_FLAGS: readonly FlagDef[] = [
+const BASE_FLAGS: readonly FlagDef[] = [
   { name: 'json', help: 'print machine-readable JSON on stdout' },
   { name: 'help', help: 'show help (also per command)' },
 ];
 
-export const GATE_FLAGS: readonly FlagDef[] = [
+const GATE_FLAGS: readonly FlagDef[] = [
   { name: 'url', value: 'URL', help: 'the gate (default $AURORA_URL, else http://127.0.0.1:8037)' },
   { name: 'token', value: 'TOKEN', help: 'ops token (default $OPS_TOKEN, then $AURORA_OPS_TOKEN); prefer the env: argv is visible to other users' },
   { name: 'timeout-ms', value: 'MS', help: 'per-request timeout (default 5000)' },

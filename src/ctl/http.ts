@@ -1,3 +1,4 @@
+import { maskToken } from '../config/resolve.ts';
 import { ErrorBody } from '../schema/errors.ts';
 import { compileValidator } from '../schema/validate.ts';
 import { CtlError, EXIT_REFUSED, UnreachableError, UsageError } from './errors.ts';
@@ -16,17 +17,15 @@ export interface GateHttpOptions {
   url: string;
   token: string | null;
   timeoutMs: number;
-  /** receives one line per request and reply when --verbose (never the token itself) */
+  /**
+   * receives one line per request and reply when --verbose: method, URL, masked token and byte
+   * counts, never a body (a rotate-token body carries the new token in clear)
+   */
   trace?: (line: string) => void;
   fetchImpl?: typeof fetch;
 }
 
 const errorBody = compileValidator<ErrorBody>(ErrorBody);
-
-/** The token as debug output may show it: the same mask the gate journals (`****` + last 4). */
-export function maskToken(token: string): string {
-  return token.length >= 8 ? `****${token.slice(-4)}` : '****';
-}
 
 /** Checks a `--url` / `$AURORA_URL` and returns it without a trailing slash. */
 export function normaliseUrl(raw: string): string {
@@ -74,7 +73,8 @@ export class GateHttp {
     }
     const target = this.url + path;
     const t0 = performance.now();
-    this.trace(`> ${method} ${target}${opts.ops ? ` X-OPS-TOKEN: ${maskToken(this.token!)}` : ''}${body !== undefined ? ` ${body}` : ''}`);
+    // never the body: POST /ops/rotate_token carries the new token in clear
+    this.trace(`> ${method} ${target}${opts.ops ? ` X-OPS-TOKEN: ${maskToken(this.token!)}` : ''}${body !== undefined ? ` (${Buffer.byteLength(body)} bytes)` : ''}`);
     let res: Response;
     let text: string;
     try {

@@ -1,21 +1,24 @@
 import { checkAgainst, intFlag, parseArgs, type CommandDef, type ParsedArgs } from './args.ts';
-import type { CommandContext, Env } from './commands/command.ts';
+import { envString, type Env } from '../config/env.ts';
+import { maskToken } from '../config/resolve.ts';
+import type { CommandContext } from './commands/command.ts';
 import { COMMAND_DEFS, COMMANDS } from './commands/index.ts';
 import { CtlError, EXIT_OK, EXIT_REFUSED, EXIT_USAGE, UsageError } from './errors.ts';
 import { commandHelp, globalHelp, usageLine } from './help.ts';
-import { DEFAULT_TIMEOUT_MS, DEFAULT_URL, GateHttp, GateRefusal, maskToken } from './http.ts';
+import { DEFAULT_TIMEOUT_MS, DEFAULT_URL, GateHttp, GateRefusal } from './http.ts';
 import type { CtlIo } from './io.ts';
 
-const nonEmpty = (v: string | undefined): string | undefined => (v === undefined || v === '' ? undefined : v);
-
-/** `--token`, then $OPS_TOKEN, then $AURORA_OPS_TOKEN (the gate's own order; empty counts as unset). */
-export function resolveToken(args: ParsedArgs, env: Env): string | null {
+/**
+ * `--token`, then $OPS_TOKEN, then $AURORA_OPS_TOKEN: the gate's own order and reading (envString:
+ * trimmed, blank counts as unset), so a blank $OPS_TOKEN falls through to the alias as in the gate.
+ */
+function resolveToken(args: ParsedArgs, env: Env): string | null {
   const flag = args.flags.get('token');
   if (typeof flag === 'string') {
     if (flag.trim() === '') throw new UsageError('--token is empty', args.command);
     return flag.trim();
   }
-  return nonEmpty(env.OPS_TOKEN)?.trim() ?? nonEmpty(env.AURORA_OPS_TOKEN)?.trim() ?? null;
+  return envString(env, 'OPS_TOKEN') ?? envString(env, 'AURORA_OPS_TOKEN') ?? null;
 }
 
 function context(def: CommandDef, args: ParsedArgs, env: Env, io: CtlIo, token: string | null): CommandContext {
@@ -25,14 +28,17 @@ function context(def: CommandDef, args: ParsedArgs, env: Env, io: CtlIo, token: 
     throw new UsageError(`${def.name} needs the ops token: set $OPS_TOKEN (or $AURORA_OPS_TOKEN), or pass --token`, def.name);
   }
   const flagUrl = args.flags.get('url');
-  const url = typeof flagUrl === 'string' ? flagUrl : (nonEmpty(env.AURORA_URL) ?? DEFAULT_URL);
+  const url = typeof flagUrl === 'string' ? flagUrl : (envString(env, 'AURORA_URL') ?? DEFAULT_URL);
   const timeoutMs = intFlag(args, 'timeout-ms', DEFAULT_TIMEOUT_MS, 1, 600_000);
   const verbose = args.flags.get('verbose') === true;
   const gate = new GateHttp({ url, token, timeoutMs, trace: verbose ? (line) => io.err(`${line}\n`) : undefined });
   return { io, env, args, json, gate, hasToken: token !== null };
 }
 
-/** Output with every occurrence of the ops token masked: a last line of defence, never the first. */
+/**
+ * Output with every occurrence of the ops token masked (maskToken: the gate's journal mask, `****` +
+ * last 4): a last line of defence, never the first.
+ */
 function scrubbed(io: CtlIo, token: string | null): CtlIo {
   if (token === null || token.length < 4) return io;
   const clean = (t: string) => t.split(token).join(maskToken(token));

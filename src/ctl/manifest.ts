@@ -5,7 +5,7 @@ import { compileValidator } from '../schema/validate.ts';
 
 /** The manifest's file name inside the archive (at the archive root, next to the session's files). */
 export const MANIFEST_NAME = 'MANIFEST.json';
-export const MANIFEST_FORMAT = 'aurora-session-archive/1';
+const MANIFEST_FORMAT = 'aurora-session-archive/1';
 
 /**
  * How a file's lines are counted: `text` (.jsonl/.json/.log) its bytes, `gzip` (.gz) its decompressed

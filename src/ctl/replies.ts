@@ -1,12 +1,13 @@
 import Type, { type Static, type TSchema } from 'typebox';
-import { GuardSnapshot, RiskLimits } from '../schema/ops.ts';
 import { compileValidator, type Validator } from '../schema/validate.ts';
 import { RefusedError } from './errors.ts';
 import type { GateReply } from './http.ts';
 
 /**
- * The gate's 200 replies as the CLI reads them (docs/api.md). Lenient on purpose: extra keys are
- * allowed and only what the CLI prints is required, so a newer gate does not break an older CLI.
+ * The gate's 200 replies as the CLI reads them (docs/api.md). Extra keys are always allowed, so a
+ * newer gate does not break an older CLI. /health and /readiness are read leniently (only what the
+ * CLI prints is required; `status` reads 503 bodies too); the other replies are the gate's own schemas
+ * from src/schema/replies.ts, re-exported under the CLI's names.
  */
 export const HealthReply = Type.Object({
   status: Type.String(),
@@ -16,9 +17,6 @@ export const HealthReply = Type.Object({
   journal_failing: Type.Optional(Type.Boolean()),
 });
 export type HealthReply = Static<typeof HealthReply>;
-
-export const VersionReply = Type.Object({ version: Type.String() });
-export type VersionReply = Static<typeof VersionReply>;
 
 export const ReadinessReply = Type.Object({
   halt: Type.Boolean(),
@@ -30,16 +28,14 @@ export const ReadinessReply = Type.Object({
 });
 export type ReadinessReply = Static<typeof ReadinessReply>;
 
-export const StateReply = Type.Object({ status: Type.Literal('ok'), state: GuardSnapshot });
-export type StateReply = Static<typeof StateReply>;
-
-export const CooloffReply = Type.Object({ status: Type.Literal('ok'), until: Type.Number(), until_ms: Type.Optional(Type.Number()) });
-export type CooloffReply = Static<typeof CooloffReply>;
-
-export const RiskReply = Type.Object({ status: Type.Literal('ok'), risk: RiskLimits });
-export type RiskReply = Static<typeof RiskReply>;
-
-export const OkReply = Type.Object({ status: Type.Literal('ok') });
+// the strict shapes (version, cool-off, state, risk, ok) are the gate's own reply schemas
+export {
+  CooloffResponse as CooloffReply,
+  OkResponse as OkReply,
+  RiskResponse as RiskReply,
+  StateResponse as StateReply,
+  Version as VersionReply,
+} from '../schema/replies.ts';
 
 const cache = new Map<TSchema, Validator<unknown>>();
 

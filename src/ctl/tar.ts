@@ -45,7 +45,7 @@ function writeOctal(buf: Uint8Array, offset: number, digits: number, value: numb
 }
 
 /** The unsigned sum of the header bytes with the checksum field counted as spaces. */
-export function headerChecksum(block: Uint8Array): number {
+function headerChecksum(block: Uint8Array): number {
   let sum = 0;
   for (let i = 0; i < BLOCK; i++) sum += i >= 148 && i < 156 ? 0x20 : block[i];
   return sum;
@@ -105,7 +105,7 @@ export function decodeHeader(b: Uint8Array): TarHeader | null {
   };
 }
 
-export const paddingFor = (size: number): number => (BLOCK - (size % BLOCK)) % BLOCK;
+const paddingFor = (size: number): number => (BLOCK - (size % BLOCK)) % BLOCK;
 
 /** A file to write: its header fields and a function opening its content. */
 export interface TarSource {

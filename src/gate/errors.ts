@@ -1,10 +1,7 @@
+import type { ErrorBody } from '../schema/errors.ts';
 import type { FieldError } from '../schema/validate.ts';
 
-/** The error envelope of protocol.md: `{"error": {"code", "message", "details"}}` with a stable code. */
-export interface ErrorBody {
-  error: { code: string; message: string; details?: unknown };
-}
-
+/** A refusal: the status and the error envelope of protocol.md (ErrorBody, schema/errors.ts). */
 export interface Failure {
   status: number;
   body: ErrorBody;

@@ -5,7 +5,7 @@ import { governanceHalted, governanceResume } from '../core/governance.ts';
 import { guardSnapshot, opsCooloff, opsReset, setArmed, type GuardSnapshot } from '../core/health-guard.ts';
 import type { GateState } from '../core/state/gate-state.ts';
 import { Ctl } from '../core/state/gate-state.ts';
-import { tokenProblem } from '../config/resolve.ts';
+import { maskToken, tokenProblem } from '../config/resolve.ts';
 import { eventLine } from '../journal/records.ts';
 import { tsNsText } from '../journal/ts-ns.ts';
 import { RiskSetRequest, RotateTokenRequest } from '../schema/ops.ts';
@@ -158,7 +158,7 @@ export class Ops {
     this.tokenDigest = digest(token);
     this.lastRotationMs = now;
     this.rotations++;
-    this.event({ code: 'OPS.TOKEN_ROTATE', details: { ts_ms: now, version: this.version, token_mask: `****${token.slice(-4)}` } });
+    this.event({ code: 'OPS.TOKEN_ROTATE', details: { ts_ms: now, version: this.version, token_mask: maskToken(token) } });
     return ok({ status: 'ok' });
   }
 

@@ -52,7 +52,7 @@ export function orderLine(tsNs: string, runId: string, f: OrderRecordFields): st
 }
 
 /** Exchange error codes (service.md 4.3): normalised code, severity, action. */
-const EXCHANGE_CODES: Record<string, [string, string, string]> = {
+export const EXCHANGE_CODES: Record<string, [string, string, string]> = {
   '-1013': ['EXCHANGE_FILTER_PRICE', 'WARN', 'ABORT'],
   '-1021': ['EXCHANGE_TIMESTAMP', 'WARN', 'RETRY_SOFT'],
   '-2010': ['EXCHANGE_INSUFFICIENT_BALANCE', 'ERROR', 'ABORT'],
@@ -60,7 +60,10 @@ const EXCHANGE_CODES: Record<string, [string, string, string]> = {
   '-4164': ['EXCHANGE_NOTIONAL_MIN', 'WARN', 'ABORT'],
 };
 
+/** Any other (or no) exchange code. */
+export const EXCHANGE_UNKNOWN: [string, string, string] = ['EXCHANGE_UNKNOWN', 'WARN', 'ABORT'];
+
 export function normaliseExchangeError(code: unknown): [string, string, string] {
   const key = code === null || code === undefined ? '' : String(code).trim();
-  return EXCHANGE_CODES[key] ?? ['EXCHANGE_UNKNOWN', 'WARN', 'ABORT'];
+  return EXCHANGE_CODES[key] ?? EXCHANGE_UNKNOWN;
 }

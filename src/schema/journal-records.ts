@@ -1,6 +1,8 @@
-import Type, { type Static } from 'typebox';
+import Type, { type Static, type TSchema } from 'typebox';
 import { EVENT_CODES } from '../core/events.ts';
-import { plainSchema, sortKeys } from './openapi.ts';
+import { DEFAULT_FILES } from '../journal/files.ts';
+import { EXCHANGE_CODES, EXCHANGE_UNKNOWN } from '../journal/records.ts';
+import { plainSchema, sortKeys } from './util.ts';
 
 /**
  * JSON Schemas of the journal lines (service.md 4.1, 4.3), as TypeBox. `npm run openapi` writes them to
@@ -11,7 +13,7 @@ const Any = (description: string) => Type.Unknown({ description });
 const NullableString = Type.Union([Type.String(), Type.Null()]);
 
 /** Sorted so the generated file is stable. */
-export const EVENT_CODE_VALUES = [...EVENT_CODES].sort();
+const EVENT_CODE_VALUES = [...EVENT_CODES].sort();
 
 /** `aurora_events.jsonl`: one event per line, exactly these keys (service.md 4.1). */
 export const AuroraEventRecord = Type.Object(
@@ -72,17 +74,20 @@ export const OrderDeniedRecord = Type.Object(
   { additionalProperties: false, title: 'denied order record' },
 );
 
-export const EXCHANGE_REASON_CODES = ['EXCHANGE_FILTER_PRICE', 'EXCHANGE_TIMESTAMP', 'EXCHANGE_INSUFFICIENT_BALANCE', 'EXCHANGE_MARGIN_INSUFFICIENT', 'EXCHANGE_NOTIONAL_MIN', 'EXCHANGE_UNKNOWN'];
+/** What the gate can write for a failed order: every EXCHANGE_CODES outcome plus the fallback (journal/records.ts). */
+const EXCHANGE_OUTCOMES = [...Object.values(EXCHANGE_CODES), EXCHANGE_UNKNOWN];
+/** Column `i` of the outcomes (code, severity, action), first-seen order, each value once. */
+const outcomeColumn = (i: 0 | 1 | 2) => [...new Set(EXCHANGE_OUTCOMES.map((o) => o[i]))].map((v) => Type.Literal(v));
 
 /** `orders_failed.jsonl`: one per posttrade classified failed. */
 export const OrderFailedRecord = Type.Object(
   {
     ...base,
-    reason_code: Type.Union(EXCHANGE_REASON_CODES.map((c) => Type.Literal(c))),
+    reason_code: Type.Union(outcomeColumn(0)),
     reason_detail: Any('the exchange error message, or null'),
     reason_class: Type.Literal('EXCHANGE'),
-    severity: Type.Union([Type.Literal('WARN'), Type.Literal('ERROR')]),
-    action: Type.Union([Type.Literal('ABORT'), Type.Literal('RETRY_SOFT')]),
+    severity: Type.Union(outcomeColumn(1)),
+    action: Type.Union(outcomeColumn(2)),
   },
   { additionalProperties: false, title: 'failed order record' },
 );
@@ -116,17 +121,17 @@ export const RawOrderRecord = Type.Object(
   { additionalProperties: true, required: ['ts_server'], $id: 'https://aurora.local/schemas/orders_raw.schema.json', title: 'AURORA raw posttrade record (orders.jsonl)' },
 );
 
-/** Which schema each session file's lines follow. */
-export const JOURNAL_FILE_SCHEMAS = {
-  'aurora_events.jsonl': AuroraEventRecord,
-  'orders_denied.jsonl': OrderDeniedRecord,
-  'orders_failed.jsonl': OrderFailedRecord,
-  'orders_success.jsonl': OrderSuccessRecord,
-  'orders.jsonl': RawOrderRecord,
-} as const;
+/** Which schema each session file's lines follow (file names: journal/files.ts DEFAULT_FILES). */
+export const JOURNAL_FILE_SCHEMAS: Readonly<Record<string, TSchema>> = {
+  [DEFAULT_FILES.events]: AuroraEventRecord,
+  [DEFAULT_FILES.denied]: OrderDeniedRecord,
+  [DEFAULT_FILES.failed]: OrderFailedRecord,
+  [DEFAULT_FILES.success]: OrderSuccessRecord,
+  [DEFAULT_FILES.raw]: RawOrderRecord,
+};
 
 /** The schema files written by `npm run openapi` (docs/schemas/<name>). */
-export const JOURNAL_SCHEMA_FILES = {
+const JOURNAL_SCHEMA_FILES = {
   'aurora_event.schema.json': AuroraEventRecord,
   'order_record.schema.json': OrderRecord,
   'orders_raw.schema.json': RawOrderRecord,

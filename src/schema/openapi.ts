@@ -3,6 +3,8 @@ import { ErrorBody } from './errors.ts';
 import { GuardSnapshot, RiskLimits, RiskSetRequest, RotateTokenRequest } from './ops.ts';
 import { PosttradeLogRequest, PosttradeLogResponse } from './posttrade.ts';
 import { PretradeCheckRequest, PretradeCheckResponse } from './pretrade.ts';
+import { CooloffResponse, OkResponse, RiskResponse, StateResponse, Version } from './replies.ts';
+import { plainSchema, sortKeys } from './util.ts';
 import { WsRequest, WsResponse } from './ws.ts';
 
 /**
@@ -11,32 +13,12 @@ import { WsRequest, WsResponse } from './ws.ts';
  * writes it to docs/openapi.json; the gate serves it at `GET /openapi.json`.
  */
 
-/** A plain JSON copy of a schema: TypeBox-internal keys (`~kind`, `~optional`, symbols) removed. */
-export function plainSchema(schema: unknown): unknown {
-  if (Array.isArray(schema)) return schema.map(plainSchema);
-  if (schema === null || typeof schema !== 'object') return schema;
-  const out: Record<string, unknown> = {};
-  for (const k of Object.keys(schema)) {
-    if (k.startsWith('~')) continue;
-    const v = (schema as Record<string, unknown>)[k];
-    if (v === undefined || typeof v === 'function') continue;
-    out[k] = plainSchema(v);
-  }
-  return out;
-}
-
-/** Recursively sorted object keys (arrays keep their order): a stable serialisation. */
-export function sortKeys(v: unknown): unknown {
-  if (Array.isArray(v)) return v.map(sortKeys);
-  if (v === null || typeof v !== 'object') return v;
-  const out: Record<string, unknown> = {};
-  for (const k of Object.keys(v).sort()) out[k] = sortKeys((v as Record<string, unknown>)[k]);
-  return out;
-}
-
 const Num = Type.Number();
 
-/** Reply schemas of the endpoints whose bodies are built inline in the transport (docs/api.md). */
+/**
+ * Reply schemas of the endpoints whose bodies are built inline in the transport (docs/api.md) that
+ * only the document uses; the ones the ops CLI reads too live in replies.ts.
+ */
 const Health = Type.Object({
   status: Type.Literal('healthy'),
   models_loaded: Type.Boolean(),
@@ -45,7 +27,6 @@ const Health = Type.Object({
   workers: Type.Union([Type.Integer(), Type.Literal('inline')], { description: 'worker threads alive, or "inline" at pool size 0' }),
   journal_failing: Type.Boolean(),
 });
-const Version = Type.Object({ version: Type.String() });
 const Index = Type.Object({ name: Type.String(), version: Type.String(), endpoints: Type.Array(Type.String()) }, { additionalProperties: true });
 const Liveness = Type.Object({ ok: Type.Literal(true) });
 const Readiness = Type.Object({
@@ -58,13 +39,9 @@ const Readiness = Type.Object({
   journal_failing: Type.Boolean(),
   workers_alive: Type.Union([Type.Integer(), Type.Literal('inline')]),
 });
-const CooloffResponse = Type.Object({ status: Type.Literal('ok'), until: Num, until_ms: Num });
-const StateResponse = Type.Object({ status: Type.Literal('ok'), state: Type.Ref('GuardSnapshot') });
-const RiskResponse = Type.Object({ status: Type.Literal('ok'), risk: Type.Ref('RiskLimits') });
-const OkResponse = Type.Object({ status: Type.Literal('ok') });
 
 /** Component schemas, by name. The request schemas are exactly the validators' schemas. */
-export const COMPONENT_SCHEMAS: Record<string, TSchema> = {
+const COMPONENT_SCHEMAS: Record<string, TSchema> = {
   PretradeCheckRequest,
   PretradeCheckResponse,
   PosttradeLogRequest,
@@ -215,9 +192,28 @@ function paths(): Record<string, unknown> {
   };
 }
 
+/**
+ * A component as published: a property whose schema is itself another component (by identity, e.g.
+ * StateResponse.state = GuardSnapshot) becomes a `$ref` to it instead of an inline copy.
+ */
+function componentSchema(s: TSchema, names: ReadonlyMap<unknown, string>): unknown {
+  const plain = fixRefs(plainSchema(s)) as Record<string, unknown>;
+  const props = (s as { properties?: Record<string, unknown> }).properties;
+  if (props === undefined || typeof plain.properties !== 'object' || plain.properties === null) return plain;
+  const out = { ...(plain.properties as Record<string, unknown>) };
+  for (const [k, v] of Object.entries(props)) {
+    const name = names.get(v);
+    if (name !== undefined && v !== s) out[k] = ref(name);
+  }
+  return { ...plain, properties: out };
+}
+
 export function buildOpenApi(version: string): Record<string, unknown> {
+  const names = new Map<unknown, string>();
+  // first name wins: PosttradeLogResponse and OkResponse are one schema, referenced by neither
+  for (const [name, s] of Object.entries(COMPONENT_SCHEMAS)) if (!names.has(s)) names.set(s, name);
   const schemas: Record<string, unknown> = {};
-  for (const [name, s] of Object.entries(COMPONENT_SCHEMAS)) schemas[name] = fixRefs(plainSchema(s));
+  for (const [name, s] of Object.entries(COMPONENT_SCHEMAS)) schemas[name] = componentSchema(s, names);
   const responses: Record<string, unknown> = {};
   for (const [status, codes] of Object.entries(ERRORS)) responses[`Error${status}`] = { description: codes, content: json(ref('ErrorBody')) };
   return sortKeys({

@@ -1,4 +1,5 @@
 import Type, { type Static } from 'typebox';
+import { OkResponse } from './replies.ts';
 
 /**
  * `POST /posttrade/log` (service.md 3.1): any JSON object describing an order outcome. The keys the
@@ -32,4 +33,5 @@ export const PosttradeLogRequest = Type.Object(
 );
 export type PosttradeLogRequest = Static<typeof PosttradeLogRequest>;
 
-export const PosttradeLogResponse = Type.Object({ status: Type.Literal('ok') });
+/** `{"status": "ok"}`: the shared OkResponse (replies.ts). */
+export const PosttradeLogResponse = OkResponse;

@@ -14,8 +14,6 @@ export const WsRequest = Type.Object(
 );
 export type WsRequest = Static<typeof WsRequest>;
 
-export const WS_OPS = ['pretrade.check', 'posttrade.log', 'ping'] as const;
-
 /** WebSocket response envelope: `{"id", "ok": true, "body"}` or `{"id", "ok": false, "error"}`. */
 export const WsResponse = Type.Union([
   Type.Object({ id: Type.Union([Type.String(), Type.Integer()]), ok: Type.Literal(true), body: Type.Unknown() }),

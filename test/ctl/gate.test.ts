@@ -223,6 +223,9 @@ describe('auth and reachability', () => {
     expect((await ctl(['risk-snapshot'], { OPS_TOKEN: TOKEN, AURORA_OPS_TOKEN: WRONG })).code).toBe(0);
     expect((await ctl(['risk-snapshot'], { AURORA_OPS_TOKEN: TOKEN })).code).toBe(0);
     expect((await ctl(['risk-snapshot'], { OPS_TOKEN: '', AURORA_OPS_TOKEN: TOKEN })).code).toBe(0);
+    // blank after trimming counts as unset, as in the gate (envString): the alias is used, not ""
+    expect((await ctl(['risk-snapshot'], { OPS_TOKEN: '   ', AURORA_OPS_TOKEN: TOKEN })).code).toBe(0);
+    expect((await ctl(['risk-snapshot'], { OPS_TOKEN: ` ${TOKEN}\t` })).code).toBe(0);
   });
 
   it('unreachable (connection refused): exit 3 with the reason', async () => {
@@ -311,6 +314,16 @@ describe('rotate-token', () => {
       expect(b.err).not.toContain(bad);
     }
     expect((await http(gate.url + '/liveness', 'GET', { headers: OPS })).status).toBe(200);
+  });
+
+  it('--verbose never prints the new token (the request body is not traced)', async () => {
+    const next = 'ctl-test-verbose-token-0123456789abcdef';
+    const r = await ctl(['rotate-token', '--verbose'], { OPS_TOKEN: TOKEN, NEW_OPS_TOKEN: next });
+    expect(r.code, r.err).toBe(0);
+    expect(r.err).toMatch(/> POST \S+\/ops\/rotate_token X-OPS-TOKEN: \*\*\*\*\w{4} \(\d+ bytes\)/);
+    expect(r.out + r.err).not.toContain(next);
+    expect(r.out + r.err).not.toContain(next.slice(0, 20));
+    expect((await http(gate.url + '/liveness', 'GET', { headers: { 'X-OPS-TOKEN': next } })).status).toBe(200);
   });
 });
 

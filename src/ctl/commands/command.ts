@@ -1,8 +1,7 @@
+import type { Env } from '../../config/env.ts';
 import type { CommandDef, ParsedArgs } from '../args.ts';
 import type { GateHttp } from '../http.ts';
 import type { CtlIo } from '../io.ts';
-
-export type Env = Readonly<Record<string, string | undefined>>;
 
 /** What a command runs with: its arguments and flags, already checked against its definition. */
 export interface CommandContext {

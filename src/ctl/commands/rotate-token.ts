@@ -1,3 +1,4 @@
+import { envString } from '../../config/env.ts';
 import { MIN_TOKEN_LENGTH, tokenProblem } from '../../config/resolve.ts';
 import { EXIT_OK, UsageError } from '../errors.ts';
 import { jsonLine } from '../format.ts';
@@ -6,7 +7,7 @@ import { expectShape, OkReply } from '../replies.ts';
 import { gateOf, type Command } from './command.ts';
 
 /** 32 random bytes, base64url: 43 characters, no whitespace, well above the gate's minimum. */
-export function generateToken(random: (n: number) => Uint8Array): string {
+function generateToken(random: (n: number) => Uint8Array): string {
   return Buffer.from(random(32)).toString('base64url');
 }
 
@@ -28,11 +29,11 @@ export const rotateToken: Command = {
   },
   async run(ctx) {
     const given = ctx.args.flags.get('new-token');
-    const fromEnv = ctx.env.NEW_OPS_TOKEN;
+    const fromEnv = envString(ctx.env, 'NEW_OPS_TOKEN');
     let token: string;
     let generated = false;
     if (typeof given === 'string') token = given.trim();
-    else if (fromEnv !== undefined && fromEnv !== '') token = fromEnv.trim();
+    else if (fromEnv !== undefined) token = fromEnv;
     else {
       token = generateToken(ctx.io.randomBytes);
       generated = true;
