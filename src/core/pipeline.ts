@@ -1,6 +1,7 @@
 import { antiChurn, stampAllow } from './anti-churn.ts';
 import type { CoreConfig } from './config.ts';
 import type { GateEvent } from './events.ts';
+import { expectedReturnBps } from './expected-return.ts';
 import { governance } from './governance.ts';
 import { enforce, guardSnapshot, recordLatency, type GuardVerdict } from './health-guard.ts';
 import type { DecisionInput } from './inputs.ts';
@@ -143,7 +144,7 @@ export function decide(
     const slipNow = cfg.slipFirst ? step === 0 : step === 1;
     if (!slipNow) {
       const p = clip(1 / (1 + Math.exp(-2 * score)), 0, 1);
-      const ePi = p * input.bBps - (1 - p) * input.aBps - (input.feesBps + input.slipBps);
+      const ePi = expectedReturnBps(p, input.bBps, input.aBps, input.feesBps, input.slipBps);
       if (!(ePi > cfg.piMinBps)) {
         reasons.push('expected_return_below_threshold');
         if (allow) {

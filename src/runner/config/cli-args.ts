@@ -11,9 +11,9 @@ export const USAGE = `usage: npm run runner -- --replay FILE [options]
   --mode M             replay | paper | testnet | live (only replay is implemented)
   --seed N             run seed (paper exchange jitter/rejects, reconnect jitter)
   --session-dir DIR    session directory (runner files go to DIR/runner/)
-  --run-id ID          run id (default r<UTC stamp>-<ms>)
+  --run-id ID          run id (default r<YYYYMMDD-hhmmss UTC>-<4 random hex digits>)
   --max-events N       replay only the first N feed events
-  --max-runtime-s S    stop after S seconds of feed (virtual) time
+  --max-runtime-s S    stop after S seconds of real (wall-clock) run time
   --no-progress        no progress line on stderr
   --set KEY=VALUE      any config key, e.g. --set gate.timeout_ms=200 (repeatable)
   -h, --help           this text

@@ -1,5 +1,5 @@
-import { readFileSync } from 'node:fs';
-import { load as loadYaml } from 'js-yaml';
+import { ConfigError as CoreConfigError } from '../../config/env.ts';
+import { readYamlTree } from '../../config/load.ts';
 import { compileValidator } from '../../schema/validate.ts';
 import { DEFAULT_RUNNER_CONFIG } from './defaults.ts';
 import { envOverrides } from './env.ts';
@@ -23,24 +23,15 @@ export interface LoadedConfig {
   yamlPath: string | null;
 }
 
-/** Parses a YAML config file; an empty file is an empty mapping. */
+/** Parses a YAML config file (the gate's reader, src/config/load.ts); an empty file is an empty mapping. */
 export function readYamlFile(path: string): Tree {
-  let text: string;
   try {
-    text = readFileSync(path, 'utf8');
+    return readYamlTree(path) ?? {};
   } catch (e) {
-    throw new ConfigError(`config file ${path}: ${(e as Error).message}`);
+    // the gate's ConfigError has no runner exit code: re-raise as the runner's (exit 3)
+    if (e instanceof CoreConfigError && !(e instanceof ConfigError)) throw new ConfigError(e.message);
+    throw e;
   }
-  if (text.replace(/#.*$/gm, '').trim() === '') return {};
-  let parsed: unknown;
-  try {
-    parsed = loadYaml(text);
-  } catch (e) {
-    throw new ConfigError(`config file ${path}: not valid YAML: ${(e as Error).message.split('\n')[0]}`);
-  }
-  if (parsed === null || parsed === undefined) return {};
-  if (typeof parsed !== 'object' || Array.isArray(parsed)) throw new ConfigError(`config file ${path}: the top level must be a mapping`);
-  return parsed as Tree;
 }
 
 /**

@@ -1,8 +1,11 @@
 /** Plain-object trees: the unknown-key check and the precedence merge of the config sources. */
 
+import { ConfigError as CoreConfigError } from '../../config/env.ts';
+
 export type Tree = Record<string, unknown>;
 
-export class ConfigError extends Error {
+/** The gate's ConfigError plus the runner's exit code. */
+export class ConfigError extends CoreConfigError {
   override name = 'ConfigError';
   /** the runner's exit code for a fatal configuration error (runner.md §2.6) */
   readonly exitCode = 3;

@@ -127,8 +127,6 @@ export class Engine {
       snap = st.fe.tick(now);
       score = st.scorer.score(alphaInputs(snap)).score;
       st.history.push(score);
-      st.lastSnapshot = snap;
-      st.lastScore = score;
       ctx.summary.ticks++;
       const p = pnlNow(ctx);
       ctx.summary.markPnl(p.realized + p.unrealized);
@@ -174,11 +172,6 @@ export class Engine {
   allFlat(): boolean {
     for (const st of this.ctx.symbols.values()) if (!st.flat) return false;
     return true;
-  }
-
-  /** Orders still working at the venue. */
-  workingOrders(): number {
-    return this.ctx.orders.working().length;
   }
 
   openPositions(): number {

@@ -52,12 +52,13 @@ export function sizeIntent(a: {
   if (bid === undefined || ask === undefined || snap.mid === null) return { ok: false, reason: 'bad_book' };
   const price = route === 'taker' ? (side === 'buy' ? ask : bid) : side === 'buy' ? bid : ask;
   const spreadBps = snap.effSpreadBps ?? snap.spreadBpsRaw ?? 0;
-  const er = erInputs({ atrBps: snap.atrBps, route, spreadBps, makerBps: a.market.makerBps, takerBps: a.market.takerBps }, erParams(cfg));
+  const erp = erParams(cfg);
+  const er = erInputs({ atrBps: snap.atrBps, route, spreadBps, makerBps: a.market.makerBps, takerBps: a.market.takerBps }, erp);
   if (er === null) return { ok: false, reason: 'atr_unavailable' };
   const score = sideAligned(side, a.rawScore);
   const pWin = a.calibrator.p(score);
   if (cfg.filters.er_precheck) {
-    const pre = erPrecheck(pWin, er, erParams(cfg));
+    const pre = erPrecheck(pWin, er, erp);
     if (!pre.erOk || !pre.slipOk) return { ok: false, reason: 'er_precheck' };
   }
   const sized = sizeOrder(

@@ -66,6 +66,8 @@ export type OrderUpdate =
   | { kind: 'terminal'; order: TrackedOrder; late: false }
   | { kind: 'noop'; order: TrackedOrder | null; late: boolean };
 
+const NONE: readonly TrackedOrder[] = Object.freeze([]);
+
 export type OrderJournal = (rec: Record<string, unknown>) => void;
 
 /**
@@ -77,7 +79,10 @@ export type OrderJournal = (rec: Record<string, unknown>) => void;
 export class OrderTracker {
   private readonly orders = new Map<string, TrackedOrder>();
   private readonly fillIds = new Set<string>();
+  /** orders not yet in a terminal state (added in add(), removed when move() reaches a final state) */
+  private readonly open = new Set<TrackedOrder>();
   late = 0;
+  /** events for a client id we never placed (the summary counts them too, as `unknown_order_event`) */
   unknown = 0;
 
   constructor(
@@ -91,9 +96,17 @@ export class OrderTracker {
     return this.orders.get(cid);
   }
 
-  /** Working (non-terminal) orders. */
-  working(): TrackedOrder[] {
-    return [...this.orders.values()].filter((o) => !isTerminal(o.state));
+  /**
+   * Working (non-terminal) orders, in the order they were placed: a snapshot of the open set (callers
+   * await inside their loops, during which orders may end or be added).
+   */
+  working(): readonly TrackedOrder[] {
+    return this.open.size === 0 ? NONE : [...this.open];
+  }
+
+  /** Number of working (non-terminal) orders. */
+  get workingCount(): number {
+    return this.open.size;
   }
 
   add(o: Omit<TrackedOrder, 'state' | 'filled' | 'notional' | 'fees' | 'liquidity' | 'updatedMs' | 'cancelRequested' | 'querying' | 'rejectCode' | 'detail' | 'orderId' | 'feeCurrency'>): TrackedOrder {
@@ -113,6 +126,7 @@ export class OrderTracker {
       detail: null,
     };
     this.orders.set(order.cid, order);
+    this.open.add(order);
     this.record(order, null, 'NEW', null);
     return order;
   }
@@ -126,6 +140,7 @@ export class OrderTracker {
     }
     const from = o.state;
     o.state = to;
+    if (isTerminal(to)) this.open.delete(o);
     o.updatedMs = this.now();
     if (detail !== null) o.detail = detail;
     this.record(o, from, to, detail);

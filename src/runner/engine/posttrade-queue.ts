@@ -30,7 +30,8 @@ interface Item {
  */
 export class PosttradeQueue {
   private readonly queue: Item[] = [];
-  private active = 0;
+  /** bodies being sent right now */
+  private readonly sending = new Set<Item>();
   private readonly idleWaiters = new Set<() => void>();
   /** bodies waiting for their retry timer */
   private readonly waiting = new Map<NodeJS.Timeout, Item>();
@@ -55,7 +56,7 @@ export class PosttradeQueue {
 
   /** Bodies not yet settled (queued, sending or waiting for a retry). */
   get pending(): number {
-    return this.queue.length + this.active + this.waiting.size;
+    return this.queue.length + this.sending.size + this.waiting.size;
   }
 
   /** Resolves true when everything is settled, false after `ms`. */
@@ -73,8 +74,13 @@ export class PosttradeQueue {
     });
   }
 
-  /** Stops sending: whatever is still queued or waiting for a retry goes to the unsent file. */
-  close(): void {
+  /**
+   * Stops sending: whatever is still queued or waiting for a retry goes to the unsent file; bodies
+   * already being sent are waited for (up to `settleMs`), so each one ends up counted as sent or in the
+   * unsent file before the counters are read and the files closed. A send still unanswered after
+   * `settleMs` is given up: it goes to the unsent file as `shutdown_in_flight`, and its late answer is ignored.
+   */
+  async close(settleMs: number): Promise<void> {
     this.closed = true;
     for (const t of this.waiting.keys()) clearTimeout(t);
     const left = [...this.waiting.values(), ...this.queue.splice(0)];
@@ -83,12 +89,18 @@ export class PosttradeQueue {
       this.counters.failed++;
       this.unsent(item.body, 'shutdown', item.attempt);
     }
+    if (this.sending.size > 0) await this.drain(settleMs);
+    for (const item of [...this.sending]) {
+      this.sending.delete(item);
+      this.counters.failed++;
+      this.unsent(item.body, 'shutdown_in_flight', item.attempt);
+    }
   }
 
   private pump(): void {
-    while (!this.closed && this.active < this.opts.concurrency && this.queue.length > 0) {
+    while (!this.closed && this.sending.size < this.opts.concurrency && this.queue.length > 0) {
       const item = this.queue.shift()!;
-      this.active++;
+      this.sending.add(item);
       void this.send(item);
     }
     if (this.pending === 0) for (const w of [...this.idleWaiters]) w();
@@ -105,7 +117,8 @@ export class PosttradeQueue {
     } catch (e) {
       reason = `exception: ${(e as Error).message}`;
     }
-    this.active--;
+    // given up by close(): already counted and in the unsent file
+    if (!this.sending.delete(item)) return;
     if (ok) this.counters.sent++;
     else if (item.attempt >= this.opts.attempts || this.closed) {
       this.counters.failed++;

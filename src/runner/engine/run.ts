@@ -92,7 +92,7 @@ export async function runReplay(cfg: RunnerConfig, opts: RunOptions = {}): Promi
   const runId = cfg.run_id ?? `r${utcStamp(startedAt)}-${randomBytes(2).toString('hex')}`;
   const sessionDir = resolve(cfg.session_dir ?? env.AURORA_SESSION_DIR ?? join('logs', utcStamp(startedAt)));
   const calibrator = loadCalibration(cfg);
-  const markets = await readMarketInfo(feedPath).catch((e: unknown) => {
+  const markets = await readMarketInfo(feedPath, { onInvalid: cfg.feed.on_invalid }).catch((e: unknown) => {
     throw new ConfigError(`feed ${feedPath}: ${(e as Error).message}`);
   });
   const totalLines = await countLines(feedPath);
@@ -149,7 +149,9 @@ export async function runReplay(cfg: RunnerConfig, opts: RunOptions = {}): Promi
   if (!flattenOk) logEvent(engine.ctx, 'alert', 'runner', { code: 'SHUTDOWN.FLATTEN_FAILED', open_positions: engine.openPositions() });
   const drained = await engine.ctx.posttrade.drain(cfg.shutdown.grace_ms);
   if (!drained) logEvent(engine.ctx, 'posttrade_not_drained', 'runner', { pending: engine.ctx.posttrade.pending });
-  engine.ctx.posttrade.close();
+  // bodies still being sent are settled (sent, or to the unsent file) before the counters are read
+  // and the journal is closed; a gate call is bounded by its own deadline, this wait too
+  await engine.ctx.posttrade.close(posttradeSettleMs(cfg));
   engine.detach();
 
   // 2 wins: an open position matters more than a bad input line (3)
@@ -160,7 +162,10 @@ export async function runReplay(cfg: RunnerConfig, opts: RunOptions = {}): Promi
   summary.posttrade.failed = engine.ctx.posttrade.counters.failed;
   summary.posttrade.dropped = engine.ctx.posttrade.counters.dropped;
   summary.orders.late = engine.ctx.orders.late;
-  if (feed.stats.skipped > 0) summary.error(`feed_lines_skipped`);
+  if (feed.stats.skipped > 0) summary.error('feed_lines_skipped', feed.stats.skipped);
+  // lines written so far reach the disk now, so a failing write shows in the summary (close() flushes little after this)
+  journal.flush();
+  if (journal.writeErrors > 0) summary.error('journal_write', journal.writeErrors);
   const s = summary.build({
     runId,
     mode: cfg.mode,
@@ -186,6 +191,11 @@ export async function runReplay(cfg: RunnerConfig, opts: RunOptions = {}): Promi
   journal.close();
   await gate.close();
   return { summary: s, exitCode, sessionDir, runnerDir: journal.dir, summaryPath };
+}
+
+/** How long shutdown waits for posttrade bodies already in flight: a WebSocket try and an HTTP fallback, each within `gate.timeout_ms`. */
+function posttradeSettleMs(cfg: RunnerConfig): number {
+  return 2 * cfg.gate.timeout_ms + 100;
 }
 
 /** recv_ts of the feed's first timed event (the virtual clock starts there), 0 for a feed without one. */

@@ -1,6 +1,6 @@
 import type { RunnerConfig } from '../config/schema.ts';
 import { featureEngineParams, signalParams } from '../config/params.ts';
-import { FeatureEngine, type FeatureSnapshot } from '../logic/feature-engine.ts';
+import { FeatureEngine } from '../logic/feature-engine.ts';
 import type { ExitEngine } from '../logic/exits.ts';
 import { Position } from '../logic/position.ts';
 import { AlphaScorer, ScoreHistory } from '../logic/signal.ts';
@@ -15,8 +15,6 @@ export class SymbolState {
   readonly position = new Position();
   market: MarketInfo | null = null;
   lastTickMs = Number.NEGATIVE_INFINITY;
-  lastSnapshot: FeatureSnapshot | null = null;
-  lastScore: number | null = null;
   /** no new opens before this time (gate `cooldown_ms` or the local cool-down after an exit) */
   cooldownUntilMs = 0;
   /** times of the entry orders placed in the last minute (trades-per-minute limit) */

@@ -25,7 +25,6 @@ export class Ledger {
   private readonly books = new Map<string, SymbolBook>();
   cash: number;
   feesPaid = 0;
-  grossRealized = 0;
 
   constructor(readonly startEquity: number) {
     this.cash = startEquity;
@@ -44,7 +43,6 @@ export class Ledger {
       const entryFee = (lot.fee * take) / lot.qty;
       const exitFee = (fee * take) / qty;
       realized += gross - entryFee - exitFee;
-      this.grossRealized += gross;
       this.cash += gross;
       lot.fee -= entryFee;
       lot.qty = cleanQty(lot.qty - take);

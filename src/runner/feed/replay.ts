@@ -83,10 +83,11 @@ export class ReplayFeed implements AsyncIterable<FeedEvent> {
 /**
  * The `market_info` lines at the head of a feed file (before its first timed event), latest per
  * symbol: lets a run configure sizing and the paper exchange before the loop starts, without
- * reading the whole file.
+ * reading the whole file. `opts.onInvalid` as for the replay itself (`feed.on_invalid`): with 'skip', a
+ * bad line at the head is skipped here too instead of failing the run before it starts.
  */
-export async function readMarketInfo(path: string): Promise<Map<string, MarketInfo>> {
-  const feed = new ReplayFeed(path);
+export async function readMarketInfo(path: string, opts: Pick<ReplayOptions, 'onInvalid'> = {}): Promise<Map<string, MarketInfo>> {
+  const feed = new ReplayFeed(path, { onInvalid: opts.onInvalid });
   for await (const ev of feed) {
     if (ev.type !== 'market_info') break;
   }

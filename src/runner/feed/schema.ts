@@ -103,7 +103,3 @@ export const FEED_VALIDATORS: { readonly [K in FeedEventType]: Validator<Extract
 };
 
 export const FEED_EVENT_TYPES = Object.keys(FEED_VALIDATORS) as FeedEventType[];
-
-export function isTimed(ev: FeedEvent): ev is TimedEvent {
-  return ev.type !== 'market_info';
-}

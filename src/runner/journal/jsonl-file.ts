@@ -11,7 +11,6 @@ export class JsonlFile {
   private fd: number;
   private size: number;
   private pending: string[] = [];
-  private pendingBytes = 0;
   private closed = false;
   /** lines written (flushed or pending) since open */
   lines = 0;
@@ -29,7 +28,6 @@ export class JsonlFile {
     if (this.closed) return;
     const line = JSON.stringify(record) + '\n';
     this.pending.push(line);
-    this.pendingBytes += Buffer.byteLength(line);
     this.lines++;
   }
 
@@ -37,7 +35,6 @@ export class JsonlFile {
     if (this.pending.length === 0 || this.closed) return;
     const lines = this.pending;
     this.pending = [];
-    this.pendingBytes = 0;
     let chunk = '';
     let chunkBytes = 0;
     for (const line of lines) {

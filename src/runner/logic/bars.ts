@@ -26,6 +26,8 @@ export const DEFAULT_BARS: BarParams = { bar_ms: 60_000, max_bars: 200, atr_peri
  */
 export class BarBuilder {
   private bars: Bar[] = [];
+  /** closedAtr's last result and what it was computed from */
+  private atrCache: { n: number; first: Bar | null; last: Bar | null; high: number; low: number; close: number; atr: number | null } | null = null;
 
   constructor(private readonly p: BarParams = DEFAULT_BARS) {}
 
@@ -59,9 +61,32 @@ export class BarBuilder {
 
   /** Bars whose minute has ended by `nowMs` (the in-progress bar is excluded), oldest first. */
   closed(nowMs: number): Bar[] {
-    const out: Bar[] = [];
-    for (const b of this.bars) if (b.startMs + this.p.bar_ms <= nowMs) out.push(b);
-    return out;
+    return this.bars.slice(0, this.closedCount(nowMs));
+  }
+
+  /** How many bars have ended by `nowMs`: bars are in time order, so the closed ones are a prefix. */
+  closedCount(nowMs: number): number {
+    let n = this.bars.length;
+    while (n > 0 && this.bars[n - 1].startMs + this.p.bar_ms > nowMs) n--;
+    return n;
+  }
+
+  /**
+   * Wilder ATR over the bars closed by `nowMs` (`atrWilder(closed(nowMs), atr_period)`), recomputed only
+   * when that set changed: another bar closed, the oldest was trimmed, or the newest closed bar was
+   * updated (a late print or a `bar_1m` line for it; only the last bar is ever changed in place).
+   */
+  closedAtr(nowMs: number): number | null {
+    const n = this.closedCount(nowMs);
+    const first = n > 0 ? this.bars[0] : null;
+    const last = n > 0 ? this.bars[n - 1] : null;
+    const c = this.atrCache;
+    if (c !== null && c.n === n && c.first === first && c.last === last && (last === null || (c.high === last.high && c.low === last.low && c.close === last.close))) {
+      return c.atr;
+    }
+    const atr = atrWilder(n === this.bars.length ? this.bars : this.bars.slice(0, n), this.p.atr_period);
+    this.atrCache = { n, first, last, high: last?.high ?? 0, low: last?.low ?? 0, close: last?.close ?? 0, atr };
+    return atr;
   }
 
   private fillGap(last: Bar, nextStart: number): void {

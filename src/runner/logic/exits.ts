@@ -102,6 +102,12 @@ export interface ExitTick {
   atr?: number | null;
   /** position quantity still open according to fills */
   remainingQty: number;
+  /**
+   * an exit order is under way or the exit retry backoff is running, so a partial exit could not be
+   * placed now: the TP ladder holds (it neither advances nor plans a slice) until the next free tick.
+   * Full exits still latch (they repeat on every update until flat).
+   */
+  busy?: boolean;
 }
 
 export type ExitAction = { kind: 'hold' } | { kind: 'exit'; qty: number; reason: ExitReason; full: boolean };
@@ -203,7 +209,7 @@ export class ExitEngine {
     if (this.p.reversal_ticks > 0 && this.reversedTicks >= this.p.reversal_ticks) return done(this.full(remaining, 'reversal'));
     if (this.p.soft_exit && t.score !== null && Math.abs(t.score) < this.p.exit_threshold) return done(this.full(remaining, 'signal_exit'));
 
-    const action = this.ladder(profitBps, remaining);
+    const action = t.busy === true ? HOLD : this.ladder(profitBps, remaining);
     if (action.kind === 'exit' && action.full) return done(action);
     this.manageStop(px, t.atr, events);
     return done(action);

@@ -1,3 +1,4 @@
+import { expectedReturnBps as coreExpectedReturnBps } from '../../core/expected-return.ts';
 import { DEFAULT_EXITS } from './exits.ts';
 import { clamp } from './types.ts';
 
@@ -68,9 +69,9 @@ export function gateProbability(score: number): number {
   return 1 / (1 + Math.exp(-2 * score));
 }
 
-/** E[π] = p·b − (1−p)·a − fees − slip, in bps. */
+/** E[π] = p·b − (1−p)·a − (fees + slip), in bps: the gate's own formula (src/core/expected-return.ts). */
 export function expectedReturnBps(pWin: number, er: ErInputs): number {
-  return pWin * er.b_bps - (1 - pWin) * er.a_bps - er.fees_bps - er.slip_bps_est;
+  return coreExpectedReturnBps(pWin, er.b_bps, er.a_bps, er.fees_bps, er.slip_bps_est);
 }
 
 /** Local mirror of the gate's ER and slippage checks, to skip intents the gate would deny anyway. */

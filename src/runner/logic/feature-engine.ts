@@ -1,4 +1,4 @@
-import { atrBps, atrWilder, BarBuilder, DEFAULT_BARS, type Bar, type BarParams } from './bars.ts';
+import { atrBps, BarBuilder, DEFAULT_BARS, type Bar, type BarParams } from './bars.ts';
 import { DEFAULT_BOOK, OrderBook, type BookHealth, type BookParams } from './book.ts';
 import {
   absorption,
@@ -151,8 +151,7 @@ export class FeatureEngine {
     this.persist.push(o);
     const vol1mBps = this.vol.volBps(nowMs);
     // bars are stamped with exchange time, which may run ahead of or behind the local clock by the offset
-    const closedBars = this.bars.closed(Math.max(nowMs, this.book.lastExchTs ?? nowMs));
-    const atr = atrWilder(closedBars, this.p.bars.atr_period);
+    const atr = this.bars.closedAtr(Math.max(nowMs, this.book.lastExchTs ?? nowMs));
     const align = this.trend.align();
     return {
       tMs: nowMs,

@@ -1,4 +1,4 @@
-import { percentileSorted } from '../../core/percentile.ts';
+import { SortedWindow } from '../../core/state/sorted-window.ts';
 import { clamp, sideSign, type Side } from './types.ts';
 
 export const ALPHA_FEATURES = ['OBI', 'TFI', 'ABSORB', 'MICRO_BIAS', 'OFI', 'TREND_ALIGN'] as const;
@@ -35,50 +35,36 @@ export const DEFAULT_SIGNAL: SignalParams = {
 /**
  * Rolling robust scaler (§1.4): push x, then scaled = clip(2·(x − (p05+p95)/2)/(p95 − p05), −1, 1) over
  * the buffer including x (numpy-linear percentiles); 0 when p95 = p05; while the buffer holds at most
- * `warmup` samples the band is fixed at [−1, 1]. A sorted copy is maintained incrementally.
+ * `warmup` samples the band is fixed at [−1, 1]. The window is the gate's SortedWindow (a FIFO that keeps
+ * a sorted copy incrementally; the same percentileSorted), on plain typed arrays.
  */
 export class RobustScaler {
-  private fifo: number[] = [];
-  private sorted: number[] = [];
+  private readonly buf: SortedWindow;
 
   constructor(
-    private readonly window: number = DEFAULT_SIGNAL.scaler_window,
+    window: number = DEFAULT_SIGNAL.scaler_window,
     private readonly warmup: number = DEFAULT_SIGNAL.scaler_warmup,
-  ) {}
+  ) {
+    this.buf = new SortedWindow(new Int32Array(4), new Float64Array(window), new Float64Array(window), null);
+  }
 
   push(x0: number | null): number {
+    // non-finite inputs enter as 0, so the window never holds a NaN
     const x = x0 === null || !Number.isFinite(x0) ? 0 : x0;
-    this.fifo.push(x);
-    this.sorted.splice(lowerBound(this.sorted, x), 0, x);
-    if (this.fifo.length > this.window) {
-      const old = this.fifo.shift()!;
-      this.sorted.splice(lowerBound(this.sorted, old), 1);
-    }
+    this.buf.push(x);
     let lo = -1;
     let hi = 1;
-    if (this.fifo.length > this.warmup) {
-      const s = Float64Array.from(this.sorted);
-      lo = percentileSorted(s, s.length, 5);
-      hi = percentileSorted(s, s.length, 95);
+    if (this.buf.count > this.warmup) {
+      lo = this.buf.percentile(5);
+      hi = this.buf.percentile(95);
     }
     if (hi === lo) return 0;
     return clamp((2 * (x - (lo + hi) / 2)) / (hi - lo), -1, 1);
   }
 
   get count(): number {
-    return this.fifo.length;
+    return this.buf.count;
   }
-}
-
-function lowerBound(a: readonly number[], x: number): number {
-  let lo = 0;
-  let hi = a.length;
-  while (lo < hi) {
-    const m = (lo + hi) >>> 1;
-    if (a[m] < x) lo = m + 1;
-    else hi = m;
-  }
-  return lo;
 }
 
 export interface Score {

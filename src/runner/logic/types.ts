@@ -48,11 +48,6 @@ export function sideSign(side: Side | PositionSide): 1 | -1 {
   return side === 'buy' || side === 'LONG' ? 1 : -1;
 }
 
-/** The position an opening order of `side` creates. */
-export function positionSideOf(side: Side): PositionSide {
-  return side === 'buy' ? 'LONG' : 'SHORT';
-}
-
 /** The order side that reduces a position. */
 export function closingSide(side: PositionSide): Side {
   return side === 'LONG' ? 'sell' : 'buy';

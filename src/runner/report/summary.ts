@@ -99,8 +99,9 @@ export class SummaryCollector {
     bump(this.skipped, reason);
   }
 
-  error(kind: string): void {
-    bump(this.errors, kind);
+  /** Counts `n` errors of a kind (default one). */
+  error(kind: string, n = 1): void {
+    bump(this.errors, kind, n);
   }
 
   /** One pretrade call and how it ended; `inWarmup` = within `trap.warmup_s` of the feed start. */

@@ -129,3 +129,13 @@ describe('secrets', () => {
     expect(c.gate.runner_token).toBe('tok-0123456789-wxyz'); // the original is untouched
   });
 });
+
+describe('YAML config files (the gate reader)', () => {
+  test('empty and comment-only files are an empty mapping; unreadable and non-YAML files are runner ConfigErrors', () => {
+    expect(loadRunnerConfig({ yamlPath: yamlFile('') }).config).toEqual(DEFAULT_RUNNER_CONFIG);
+    expect(loadRunnerConfig({ yamlPath: yamlFile('# nothing here\n\n') }).config).toEqual(DEFAULT_RUNNER_CONFIG);
+    expect(loadRunnerConfig({ yamlPath: yamlFile('{}\n') }).config).toEqual(DEFAULT_RUNNER_CONFIG);
+    expect(configError(() => loadRunnerConfig({ yamlPath: join(tmpdir(), 'no-such-runner-config.yaml') })).message).toContain('no-such-runner-config.yaml');
+    expect(configError(() => loadRunnerConfig({ yamlPath: yamlFile('gate: [\n') })).message).toContain('cannot read configuration');
+  });
+});

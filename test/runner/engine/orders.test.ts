@@ -146,3 +146,26 @@ describe('order state machine (runner.md §2.2)', () => {
     expect(t.working()).toEqual([]);
   });
 });
+
+describe('working orders (the open set)', () => {
+  test('orders leave it when they reach a final state, whichever way; the rest stay in placement order', () => {
+    const { t, add } = tracker();
+    const a = add('r-o1');
+    const b = add('r-o2');
+    const c = add('r-o3');
+    const d = add('r-o4');
+    expect(t.working()).toEqual([a, b, c, d]);
+    for (const o of [a, b, c, d]) t.move(o, 'SUBMITTED');
+    t.apply(fill('f1', 0.01, 0.01, 0)); // r-o1
+    t.apply({ type: 'cancelled', ts: 1, ...ids, clientOrderId: 'r-o3', reason: 'user', filled: 0, cancelledQty: 0.01 });
+    expect(t.reconcile(d, undefined)).toBe('expired');
+    expect(t.working()).toEqual([b]);
+    expect(t.workingCount).toBe(1);
+    expect(t.move(b, 'PARTIAL')).toBe(true);
+    expect(t.working()).toEqual([b]);
+    t.move(b, 'FILLED');
+    expect(t.working()).toEqual([]);
+    expect(t.move(b, 'CANCELLED')).toBe(false); // a refused move changes nothing
+    expect(t.working()).toEqual([]);
+  });
+});

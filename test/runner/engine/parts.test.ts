@@ -107,3 +107,22 @@ describe('PosttradeQueue', () => {
     ]);
   });
 });
+
+describe('PosttradeQueue.close', () => {
+  test('waits for bodies being sent; a send past the settle time goes to the unsent file and its late answer is ignored', async () => {
+    const answers: Array<() => void> = [];
+    const gate = { log: () => new Promise((r) => answers.push(() => r({ ok: true }))) } as unknown as GatePort;
+    const unsent: Array<{ n: number; why: string }> = [];
+    const q = new PosttradeQueue(gate, { queueMax: 10, attempts: 3, retryBaseMs: 1, concurrency: 2 }, (b, why) => unsent.push({ n: (b as unknown as { n: number }).n, why }));
+    for (let i = 0; i < 3; i++) q.push({ n: i } as never); // 2 sending, 1 queued
+    expect(await q.drain(5)).toBe(false);
+    setTimeout(() => answers[0](), 5); // the first send is answered during close
+    await q.close(100);
+    expect(q.counters).toEqual({ sent: 1, failed: 2, dropped: 0 });
+    expect(unsent).toEqual([{ n: 2, why: 'shutdown' }, { n: 1, why: 'shutdown_in_flight' }]);
+    expect(q.pending).toBe(0);
+    answers[1](); // too late: already in the unsent file
+    await new Promise((r) => setTimeout(r, 5));
+    expect(q.counters).toEqual({ sent: 1, failed: 2, dropped: 0 });
+  });
+});

@@ -83,6 +83,13 @@ describe('ReplayFeed: valid files', () => {
     expect([...info.keys()]).toEqual(['BTCUSDT', 'ETHUSDT']);
     expect(info.get('ETHUSDT')?.tick).toBe(0.01);
   });
+
+  it('readMarketInfo follows onInvalid: a bad line at the head fails by default, is skipped with skip', async () => {
+    const path = file([SPEC_EXAMPLE[3], 'not json at all', SNAP]);
+    await expect(readMarketInfo(path)).rejects.toThrow(FeedLineError);
+    const info = await readMarketInfo(path, { onInvalid: 'skip' });
+    expect([...info.keys()]).toEqual(['BTCUSDT']);
+  });
 });
 
 describe('ReplayFeed: errors name file:line and the field', () => {

@@ -170,3 +170,16 @@ describe('time, no-progress, reversal, soft exit, shutdown', () => {
     expect(s.shutdown(1)).toMatchObject({ reason: 'sl' });
   });
 });
+
+describe('busy: an exit cannot be placed now', () => {
+  it('the ladder neither advances nor plans a slice while busy; it fires on the next free tick', () => {
+    const e = new ExitEngine(LONG);
+    expect(e.update({ ...tick(1, 100.25, 100.3, 1), busy: true }).action.kind).toBe('hold');
+    expect(e.update({ ...tick(2, 100.25, 100.3, 1), busy: true }).action.kind).toBe('hold');
+    expect(e.update(tick(3, 100.25, 100.3, 1)).action).toEqual({ kind: 'exit', qty: 0.25, reason: 'tp_ladder_1', full: false });
+  });
+  it('full exits still latch while busy', () => {
+    const e = new ExitEngine(LONG);
+    expect(e.update({ ...tick(1, 99.2, 99.3, 1), busy: true }).action).toEqual({ kind: 'exit', qty: 1, reason: 'sl', full: true });
+  });
+});

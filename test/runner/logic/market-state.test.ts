@@ -198,3 +198,29 @@ describe('trade tape', () => {
     expect(tape.add({ ...t('y', 1), price: NaN })).toBe(false);
   });
 });
+
+describe('BarBuilder.closedAtr (cached)', () => {
+  it('always equals atrWilder over closed(): trades into open and closed bars, bar_1m lines, trimming, clock running ahead', () => {
+    const p = { bar_ms: 60_000, max_bars: 20, atr_period: 5 };
+    const b = new BarBuilder(p);
+    let seed = 7;
+    const rnd = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648);
+    let t = 0;
+    let px = 100;
+    for (let i = 0; i < 5000; i++) {
+      const r = rnd();
+      t += Math.floor(rnd() * 4000);
+      px = Math.max(1, px + (rnd() - 0.5));
+      if (r < 0.8) b.addTrade(px, rnd(), t);
+      else if (r < 0.85) b.addTrade(px + 1, rnd(), t - 60_000); // a late print (into the last bar if it is the previous minute)
+      else if (r < 0.9) {
+        const start = Math.floor(t / 60_000) * 60_000 - 60_000; // a bar_1m line for the minute just ended
+        b.addBar({ startMs: start, open: px, high: px + rnd(), low: px - rnd(), close: px, volume: 1 });
+      }
+      for (const now of [t, t + 30_000, t + 61_000]) {
+        const want = atrWilder(b.closed(now), p.atr_period);
+        expect(b.closedAtr(now)).toBe(want);
+      }
+    }
+  });
+});

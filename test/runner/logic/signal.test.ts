@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { percentileSorted } from '../../../src/core/percentile.ts';
 import { AlphaScorer, DEFAULT_SIGNAL, isSoftExit, RobustScaler, ScoreHistory, sideAligned, type AlphaInputs } from '../../../src/runner/logic/signal.ts';
 
 const all = (x: number | null): AlphaInputs => ({ OBI: x, TFI: x, ABSORB: x, MICRO_BIAS: x, OFI: x, TREND_ALIGN: x });
@@ -82,5 +83,56 @@ describe('entry intent with hysteresis', () => {
     expect(isSoftExit(0.04)).toBe(true);
     expect(isSoftExit(-0.04)).toBe(true);
     expect(isSoftExit(0.05)).toBe(false);
+  });
+});
+
+describe('RobustScaler on the shared SortedWindow', () => {
+  /** The scaler as it was (a sorted JS array copied to a Float64Array per push): outputs must stay bit-identical. */
+  class ArrayScaler {
+    private fifo: number[] = [];
+    private sorted: number[] = [];
+    constructor(private readonly window: number, private readonly warmup: number) {}
+    push(x0: number | null): number {
+      const x = x0 === null || !Number.isFinite(x0) ? 0 : x0;
+      this.fifo.push(x);
+      this.sorted.splice(lowerBound(this.sorted, x), 0, x);
+      if (this.fifo.length > this.window) this.sorted.splice(lowerBound(this.sorted, this.fifo.shift()!), 1);
+      let lo = -1;
+      let hi = 1;
+      if (this.fifo.length > this.warmup) {
+        const s = Float64Array.from(this.sorted);
+        lo = percentileSorted(s, s.length, 5);
+        hi = percentileSorted(s, s.length, 95);
+      }
+      if (hi === lo) return 0;
+      return Math.min(1, Math.max(-1, (2 * (x - (lo + hi) / 2)) / (hi - lo)));
+    }
+  }
+  function lowerBound(a: readonly number[], x: number): number {
+    let lo = 0;
+    let hi = a.length;
+    while (lo < hi) {
+      const m = (lo + hi) >>> 1;
+      if (a[m] < x) lo = m + 1;
+      else hi = m;
+    }
+    return lo;
+  }
+
+  it('same outputs as the array scaler: random, repeated, non-finite and null inputs, small and default windows', () => {
+    let seed = 12345;
+    const rnd = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648);
+    for (const [window, warmup] of [[600, 29], [7, 2], [1, 0], [50, 60]]) {
+      const a = new RobustScaler(window, warmup);
+      const b = new ArrayScaler(window, warmup);
+      for (let i = 0; i < 3000; i++) {
+        const r = rnd();
+        const x = r < 0.05 ? null : r < 0.08 ? NaN : r < 0.1 ? Infinity : r < 0.3 ? Math.round(rnd() * 4) / 2 : r < 0.32 ? -0 : (rnd() - 0.5) * 10 ** Math.floor(rnd() * 6 - 3);
+        const ya = a.push(x);
+        const yb = b.push(x);
+        if (!(ya === yb || (Number.isNaN(ya) && Number.isNaN(yb)))) throw new Error(`window ${window} step ${i}: ${ya} != ${yb}`);
+      }
+      expect(a.count).toBe(Math.min(window, 3000));
+    }
   });
 });
