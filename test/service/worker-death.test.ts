@@ -24,6 +24,14 @@ const TOKEN = randomBytes(24).toString('hex');
 const PREFIX = 'WD';
 /** worker kills during the load (each one mid-load, on a thread that has been serving) */
 const KILLS = 6;
+/**
+ * A killed worker must be back within this: the Dispatcher relaunches 50 ms after the death and a thread
+ * starts in ~0.1 s (measured 30–300 ms, also under load); the margin is for 2 cores shared with other
+ * tests. A pool that never heals, or relaunches only after a backoff of seconds, exceeds it. The poll
+ * runs twice as long, so a slow heal shows its real time instead of "never".
+ */
+const HEAL_BOUND_MS = 2000;
+const HEAL_POLL_MS = 2 * HEAL_BOUND_MS;
 
 /** allowed; denied by the expected-return gate; denied by RiskManager only because of the /risk/set */
 function make(n: number, transport: Transport, prefix: string): RequestSpec {
@@ -37,6 +45,8 @@ function make(n: number, transport: Transport, prefix: string): RequestSpec {
 
 interface Kill {
   threadId: number;
+  /** performance.now() just before terminate() */
+  at: number;
   /** ms from terminate() to /health showing 2 workers again, and to piscina having 2 threads (a new one) */
   healthBackMs: number;
   threadsBackMs: number;
@@ -49,6 +59,8 @@ interface Scenario {
   kills: Kill[];
   result: LoadResult;
   afterChecks: Array<{ reqId: string; expectAllow: boolean; expectReason: string; status: number; allow: unknown; reason: unknown }>;
+  /** performance.now() when the load was told to stop (after the last kill's quiet period) */
+  loadStoppedAt: number;
   riskAfter: unknown;
   stopClean: boolean;
   journal: JournalReport;
@@ -111,7 +123,7 @@ beforeAll(async () => {
       await victim!.terminate();
       let healthBackMs = -1;
       let threadsBackMs = -1;
-      const end = t + 2500;
+      const end = t + HEAL_POLL_MS;
       while (performance.now() < end && (healthBackMs < 0 || threadsBackMs < 0)) {
         await new Promise((r) => setTimeout(r, 20));
         const h = await http(`${url}/health`, 'GET');
@@ -120,10 +132,11 @@ beforeAll(async () => {
         if (threadsBackMs < 0 && pool.threads.length === 2 && !pool.threads.some((w) => w.threadId === threadId)) threadsBackMs = performance.now() - t;
       }
       track();
-      kills.push({ threadId, healthBackMs, threadsBackMs, newThreadIds: pool.threads.map((w) => w.threadId) });
+      kills.push({ threadId, at: t, healthBackMs, threadsBackMs, newThreadIds: pool.threads.map((w) => w.threadId) });
       if (healthBackMs < 0 || threadsBackMs < 0) break;
     }
     await new Promise((r) => setTimeout(r, 400));
+    const loadStoppedAt = performance.now();
     load.stop();
     const result = await load.done;
 
@@ -142,7 +155,7 @@ beforeAll(async () => {
     const running = gate;
     gate = null;
     const stopClean = await running.stop();
-    s = { gate: running, pool, kills, result, afterChecks, riskAfter, stopClean, journal: inspectJournal(running.sessionDir) };
+    s = { gate: running, pool, kills, result, afterChecks, loadStoppedAt, riskAfter, stopClean, journal: inspectJournal(running.sessionDir) };
   } catch (e) {
     setupError = e;
   } finally {
@@ -165,8 +178,12 @@ function scenario(): Scenario {
 const workerFailed = (o: Outcome) => o.errorCode === 'worker_failed';
 
 describe('a worker thread dies mid-load (pool size 2, in-process gate)', () => {
-  it('prints what happened', () => {
-    const { result, kills, afterChecks, journal } = scenario();
+  // The run's figures are printed for docs/reliability.md; what they must show is asserted: the gate kept
+  // serving correct decisions on both transports between every two kills (a pool that stalls after a death,
+  // or a load that died with the first kill, has no answers there), and every worker_failed answer belongs
+  // to a kill (a request in flight while that worker was dead, from terminate() to /health showing it back).
+  it('between kills the gate keeps serving: correct 200 decisions on HTTP and WS after each heal; every worker_failed belongs to a kill', () => {
+    const { result, kills, afterChecks, journal, loadStoppedAt } = scenario();
     const byId = decisionsById(journal.events);
     const lost = result.outcomes.filter((o) => o.op === 'check' && o.status === 200 && !byId.has(o.reqId));
     const sum = summarize(result.outcomes);
@@ -179,6 +196,28 @@ describe('a worker thread dies mid-load (pool size 2, in-process gate)', () => {
         `lost200(no POLICY.DECISION)=${lost.length} (http ${lost.filter((o) => o.transport === 'http').length}, ws ${lost.filter((o) => o.transport === 'ws').length}) journalLines=${journal.totalLines} ` +
         `afterChecksOk=${afterChecks.filter((c) => c.status === 200 && c.allow === c.expectAllow).length}/${afterChecks.length}`,
     );
+    expect(kills.map((k) => k.healthBackMs >= 0), 'every kill healed (the windows below start at the heal)').toEqual(kills.map(() => true));
+    const correct = (o: Outcome) => o.op === 'check' && o.status === 200 && o.allow === o.expectAllow && o.reason === o.expectReason;
+    const windows = kills.map((k, i) => {
+      const from = k.at + k.healthBackMs;
+      const to = i + 1 < kills.length ? kills[i + 1].at : loadStoppedAt;
+      const inside = result.outcomes.filter((o) => correct(o) && o.sentAt >= from && o.doneAt !== null && o.doneAt <= to);
+      const n = (f: (o: Outcome) => boolean) => inside.filter(f).length;
+      return {
+        kill: i,
+        ms: Math.round(to - from),
+        http: n((o) => o.transport === 'http'),
+        ws: n((o) => o.transport === 'ws'),
+        allowed: n((o) => o.reason === 'ok'),
+        deniedByEr: n((o) => o.reason === 'expected_return_gate'),
+        deniedByRisk: n((o) => o.reason === 'risk_max_concurrent'),
+      };
+    });
+    const starved = windows.filter((w) => w.http === 0 || w.ws === 0 || w.allowed === 0 || w.deniedByEr === 0 || w.deniedByRisk === 0);
+    expect(starved, `windows after a heal without correct answers of every kind: ${JSON.stringify(windows)}`).toEqual([]);
+    // worker_failed only for requests in flight while a worker was dead
+    const unexplained = wf.filter((o) => !kills.some((k) => o.sentAt <= k.at + k.healthBackMs && o.doneAt !== null && o.doneAt >= k.at));
+    expect(unexplained.map((o) => `${o.reqId}: sent ${Math.round(o.sentAt)} done ${Math.round(o.doneAt ?? -1)}`).slice(0, 10), `worker_failed outside every kill (kills at ${kills.map((k) => Math.round(k.at)).join(', ')})`).toEqual([]);
   });
 
   it('fails closed: every answer is the correct decision or 503 worker_failed; some in-flight requests got worker_failed', () => {
@@ -209,18 +248,14 @@ describe('a worker thread dies mid-load (pool size 2, in-process gate)', () => {
     expect(wsOut.filter((o) => o.netError !== undefined).map((o) => `${o.reqId}:${o.netError}`).slice(0, 10), 'WS frames never answered').toEqual([]);
   });
 
-  // the bound is generous (a 50 ms restart delay plus a thread start, ~0.3 s when idle) because this
-  // test shares 2 cores with the rest of the suite; it catches a pool that never heals, not a slow one
-  it('the pool heals: /health shows 2 workers again within seconds, piscina runs a new thread', () => {
+  // -1 = not back within HEAL_POLL_MS (the kill loop then stops early, so fewer than KILLS kills ran)
+  it(`the pool heals: /health shows 2 workers again within ${HEAL_BOUND_MS} ms of each kill, piscina runs a new thread`, () => {
     const { kills } = scenario();
+    const healed = (ms: number) => (ms < 0 ? `not within ${HEAL_POLL_MS} ms` : ms < HEAL_BOUND_MS ? 'ok' : `${Math.round(ms)} ms`);
+    expect(kills.map((k) => ({ thread: k.threadId, health: healed(k.healthBackMs), piscina: healed(k.threadsBackMs), replaced: !k.newThreadIds.includes(k.threadId) }))).toEqual(
+      kills.map((k) => ({ thread: k.threadId, health: 'ok', piscina: 'ok', replaced: true })),
+    );
     expect(kills).toHaveLength(KILLS);
-    for (const k of kills) {
-      expect(k.healthBackMs).toBeGreaterThanOrEqual(0);
-      expect(k.healthBackMs).toBeLessThan(5000);
-      expect(k.threadsBackMs).toBeGreaterThanOrEqual(0);
-      expect(k.threadsBackMs).toBeLessThan(5000);
-      expect(k.newThreadIds).not.toContain(k.threadId);
-    }
   });
 
   it('shared state survived and later decisions are correct (served by the replacement workers)', () => {

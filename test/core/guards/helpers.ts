@@ -1,8 +1,8 @@
 /**
  * Shared fixtures for the per-guard unit tests (gate.md sections 3, 4, 7): a config built from a tree
  * (embedded base.yaml values by default) plus explicit ENV, a fresh GateState, a fake clock, the base
- * request R0 of gate.md 7, and small spec oracles (numpy linear percentile, Platt p) written from the
- * spec text — not from the implementation.
+ * request R0 of gate.md 7. Expected percentiles are constants in the tests (recorded from numpy), not
+ * recomputed by a copy of the implementation.
  */
 import { expect } from 'vitest';
 import { EMBEDDED_DEFAULTS } from '../../../src/config/defaults.ts';
@@ -139,23 +139,6 @@ export function expectDecision(r: Result, allow: boolean, reason: string, reason
   expect(r.response.hard_gate).toBe(false);
   expect(r.response.quotas).toEqual({ trades_pm_left: 999, symbol_exposure_left_usdt: 1e12 });
   if ('gate_state' in r.obs) expect(r.obs.gate_state).toBe(allow ? 'PASS' : 'BLOCK');
-}
-
-/**
- * numpy's default linear percentile as gate.md 4.1 step 2 writes it (oracle for expected values):
- * h = (n-1)·q/100, lo = floor(h), g = h - lo; b - d·(1-g) if g >= 0.5 else a + d·g. Empty -> 0 (4.2).
- */
-export function pctl(values: readonly number[], q: number): number {
-  const v = [...values].sort((x, y) => x - y);
-  const n = v.length;
-  if (n === 0) return 0;
-  const h = (n - 1) * (q / 100);
-  const lo = Math.floor(h);
-  const g = h - lo;
-  const a = v[lo];
-  const b = v[Math.min(lo + 1, n - 1)];
-  const d = b - a;
-  return g >= 0.5 ? b - d * (1 - g) : a + d * g;
 }
 
 /** gate.md 4.4 Platt fallback. */
