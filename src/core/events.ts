@@ -41,6 +41,8 @@ export const EVENT_CODES: ReadonlySet<string> = new Set([
   'POSITION.MIN_HOLD',
   'POSITION.OPPOSITE_BLOCK',
   'HEALTH.SERVICE_UNHEALTHY',
+  // a request whose handling threw: answered 500 internal_error, its partial lines rolled back
+  'GATE.INTERNAL_ERROR',
 ]);
 
 /** Reference normalisation: trim, upper-case, and `ORDER_X_Y` without a dot becomes `ORDER.X.Y`. */

@@ -15,7 +15,14 @@ export const C_REJECTED = 4;
 export const C_INVALID = 5;
 export const C_UNKNOWN_EVENT = 6;
 export const C_JOURNAL_DROPPED = 7;
-const FIXED = 8;
+/** requests answered 500 internal_error: their handling threw (GateService.handleBytes) */
+export const C_INTERNAL_ERRORS = 8;
+/**
+ * Not a counter: the test-only fault switch of src/testing/faults.ts (one word per thread's slice,
+ * 0 = off). Read through that module only; never summed into a metric.
+ */
+export const C_TEST_FAULT = 9;
+const FIXED = 10;
 export const SLICE_WORDS = FIXED + EVENT_CODE_LIST.length;
 
 export class GateCounters {
@@ -47,10 +54,24 @@ export class GateCounters {
   journalDropped(lines: number): void {
     this.slice[C_JOURNAL_DROPPED] += lines;
   }
+  internalError(): void {
+    this.slice[C_INTERNAL_ERRORS]++;
+  }
   event(code: string): void {
     const i = EVENT_INDEX.get(code);
     if (i === undefined) this.slice[C_UNKNOWN_EVENT]++;
     else this.slice[FIXED + i]++;
+  }
+  /**
+   * Takes back what the journal lines of a rolled-back request counted (GateService's internal-error
+   * path): `n` of a fixed counter, or one event of `code` with `takeBackEvent`.
+   */
+  takeBack(slot: number, n: number): void {
+    this.slice[slot] -= n;
+  }
+  takeBackEvent(code: string): void {
+    const i = EVENT_INDEX.get(code);
+    this.slice[i === undefined ? C_UNKNOWN_EVENT : FIXED + i]--;
   }
 }
 

@@ -4,6 +4,7 @@ import { decide, type Decision } from '../core/pipeline.ts';
 import type { GateState } from '../core/state/gate-state.ts';
 import { PretradeCheckRequest } from '../schema/pretrade.ts';
 import { compileValidator } from '../schema/validate.ts';
+import { FaultSite, throwIfInjected } from '../testing/faults.ts';
 import { invalidRequest, malformedJson, type Failure } from './errors.ts';
 
 /** The pretrade request validator, compiled once for every caller (service, tests, benchmarks). */
@@ -62,10 +63,13 @@ export function checkParsed(body: unknown, cfg: CoreConfig, state: GateState, lo
 /**
  * The critical section of a check (D23): decide, and (for the journal) reserve one timestamp per event
  * plus one for POLICY.DECISION, all under the shared lock. Returns the first reserved timestamp (µs).
+ * The lock is released whatever happens inside (a throw included: GateService answers 500). `faults`:
+ * the thread's counters slice, where tests can arm a throw (src/testing/faults.ts; GateService only).
  */
-export function decideLocked(cfg: CoreConfig, state: GateState, lock: StateLock, clock: Clock, input: DecisionInput, reserveTs: boolean): { decision: Decision; firstTs: number } {
+export function decideLocked(cfg: CoreConfig, state: GateState, lock: StateLock, clock: Clock, input: DecisionInput, reserveTs: boolean, faults: Float64Array | null = null): { decision: Decision; firstTs: number } {
   lock.acquire();
   try {
+    if (faults !== null) throwIfInjected(faults, FaultSite.Decide);
     const decision = decide(state, cfg, input, clock.wallSec(), clock.monoMs);
     const firstTs = reserveTs ? state.reserveTsUs(state.now(), decision.events.length + 1) : 0;
     return { decision, firstTs };

@@ -15,7 +15,8 @@ import { fail, invalidRequest, malformedJson, type Failure } from './errors.ts';
 import { strictUtf8 } from './utf8.ts';
 import type { JournalBatch } from '../journal/line-batch.ts';
 import { decideLocked, encodeResponse, pretradeValidator, type Clock, type StateLock } from './pretrade.ts';
-import type { GateCounters } from './counters.ts';
+import { C_DENIED_ORDERS, C_REJECTED, C_SUCCESS, type GateCounters } from './counters.ts';
+import { FaultSite, throwIfInjected } from '../testing/faults.ts';
 
 const posttradeValidator = compileValidator<PosttradeLogRequest>(PosttradeLogRequest);
 const wsRequest = compileValidator<WsRequest>(WsRequest);
@@ -38,6 +39,14 @@ const JOURNAL_UNAVAILABLE: Reply = {
 };
 const NEVER = () => false;
 const UNKNOWN_KIND: Reply = { status: 500, body: '{"error":{"code":"internal_error","message":"unknown request kind"}}' };
+/** the error object of a request whose handling threw (GateService.internalError) */
+const INTERNAL_ERROR_OBJECT = '{"code":"internal_error","message":"an internal error stopped the gate while handling this request; no decision was made for it (journaled as GATE.INTERNAL_ERROR)"}';
+const INTERNAL_ERROR: Reply = { status: 500, body: `{"error":${INTERNAL_ERROR_OBJECT}}` };
+/** bounds of a GATE.INTERNAL_ERROR event's text fields */
+const MAX_ERROR_CHARS = 512;
+const MAX_STACK_FRAMES = 8;
+const MAX_FRAME_CHARS = 256;
+const MAX_ID_CHARS = 256;
 const MAX_DEPTH = 32;
 
 /** Nesting depth of a parsed JSON value, stopping at `limit + 1` (D-8: nesting <= 32). */
@@ -66,6 +75,8 @@ export class GateService {
   private readonly runId: string;
   private readonly journal: JournalBatch;
   private readonly counters: GateCounters;
+  /** the thread's counters slice, also holding the test-only fault switch (src/testing/faults.ts) */
+  private readonly faults: Float64Array;
   /** true while checks must be refused (fail_closed and the journal failing); asked once per check */
   private readonly refuseChecks: () => boolean;
 
@@ -77,6 +88,7 @@ export class GateService {
     this.runId = runId;
     this.journal = journal;
     this.counters = counters;
+    this.faults = counters.slice;
     this.refuseChecks = refuseChecks;
   }
 
@@ -106,20 +118,88 @@ export class GateService {
    * One request's raw bytes — an HTTP body (`KIND_PRETRADE`/`KIND_POSTTRADE`) or a WebSocket frame — the
    * single entry for workers and the main thread alike, so both decode and refuse the same way (two
    * decoders on the two paths once gave a BOM body 200 on one and 400 on the other).
+   *
+   * Never throws: a request whose handling throws (a bug, a corrupt state word) is answered 500
+   * `internal_error` and journaled as GATE.INTERNAL_ERROR (`internalError`); the thread and the
+   * connection carry on. The one catch for both paths lives here (no closure; a try costs nothing).
    */
   handleBytes(kind: number, bytes: Uint8Array): Reply {
-    const text = strictUtf8(bytes);
-    if (text === null) return this.invalidUtf8(kind === KIND_WS);
-    switch (kind) {
-      case KIND_PRETRADE:
-        return this.pretradeText(text);
-      case KIND_POSTTRADE:
-        return this.posttradeText(text);
-      case KIND_WS:
-        return this.wsFrame(text);
-      default:
-        return UNKNOWN_KIND;
+    // this request's lines can be rolled back (a few number stores, no allocation)
+    const mark = this.journal.mark();
+    try {
+      const text = strictUtf8(bytes);
+      if (text === null) return this.invalidUtf8(kind === KIND_WS);
+      switch (kind) {
+        case KIND_PRETRADE:
+          return this.pretradeText(text);
+        case KIND_POSTTRADE:
+          return this.posttradeText(text);
+        case KIND_WS:
+          return this.wsFrame(text);
+        default:
+          return UNKNOWN_KIND;
+      }
+    } catch (err) {
+      return this.internalError(kind, bytes, err, mark);
     }
+  }
+
+  /**
+   * A request whose handling threw. The state lock is already free (every critical section releases it
+   * in a finally); the lines the request had added to the batch are rolled back, and what they counted
+   * taken back, so nothing of it is half-journaled. Then the error is journaled as GATE.INTERNAL_ERROR
+   * (req_id and WebSocket id when the bytes can be read, the error's message and first stack frames,
+   * bounded) and counted (`aurora_internal_errors_total`), and the request answered 500
+   * `internal_error` (WebSocket: the response envelope with the frame's id). Never throws. Whatever the
+   * decision had already changed in the shared state before the throw stays changed.
+   */
+  private internalError(kind: number, bytes: Uint8Array, err: unknown, mark: number): Reply {
+    this.counters.internalError();
+    const ids = requestIds(kind, bytes);
+    try {
+      const added = this.journal.addedSince(mark);
+      if (added !== null) this.takeBackCounts(added);
+      const rolledBack = Math.max(0, this.journal.rollback(mark));
+      const details: Record<string, unknown> = { op: ids.op, req_id: ids.reqId };
+      if (ids.wsId !== undefined) details.ws_id = ids.wsId;
+      Object.assign(details, describeError(err));
+      details.rolled_back_lines = rolledBack;
+      this.emit(tsNsText(this.errorTsUs()), { code: 'GATE.INTERNAL_ERROR', src: 'gate', details });
+    } catch {
+      // journaling the error failed too: the 500 and the counter are what is left
+    }
+    if (kind !== KIND_WS) return INTERNAL_ERROR;
+    return { status: 500, body: `{"id":${ids.wsId === undefined ? 'null' : JSON.stringify(ids.wsId)},"ok":false,"error":${INTERNAL_ERROR_OBJECT}}` };
+  }
+
+  /** Undoes the counts of rolled-back lines (each counter is bumped right after its line is added). */
+  private takeBackCounts(added: string[]): void {
+    // JOURNAL_FILE_KEYS order: events, denied, success, failed, raw (raw lines count nothing)
+    for (const line of lines(added[0])) {
+      let code: unknown = undefined;
+      try {
+        code = (JSON.parse(line) as { event_code?: unknown }).event_code;
+      } catch {
+        /* not a line of ours */
+      }
+      if (typeof code === 'string') this.counters.takeBackEvent(code);
+    }
+    this.counters.takeBack(C_DENIED_ORDERS, lines(added[1]).length);
+    this.counters.takeBack(C_SUCCESS, lines(added[2]).length);
+    this.counters.takeBack(C_REJECTED, lines(added[3]).length);
+  }
+
+  /** A journal timestamp for the error event, reserved under the lock like every other (µs). */
+  private errorTsUs(): number {
+    let us = NaN;
+    this.lock.acquire();
+    try {
+      us = this.state.reserveTsUs(this.clock.wallSec(), 1);
+    } finally {
+      this.lock.release();
+    }
+    // a corrupt timestamp word must not make the error's own line unreadable
+    return Number.isFinite(us) ? us : Math.floor(this.clock.wallSec() * 1e6);
   }
 
   /** A body or frame that is not valid UTF-8 (nothing decided). */
@@ -167,11 +247,13 @@ export class GateService {
     if (this.refuseChecks()) return JOURNAL_UNAVAILABLE;
     if (!pretradeValidator.check(body)) return this.failure(invalidRequest(pretradeValidator.errors(body)));
     const input = toDecisionInput(body, this.cfg.defaultMode);
-    const { decision, firstTs } = decideLocked(this.cfg, this.state, this.lock, this.clock, input, true);
+    const { decision, firstTs } = decideLocked(this.cfg, this.state, this.lock, this.clock, input, true, this.faults);
     const obsJson = JSON.stringify(decision.observability);
     this.journalDecision(input, decision, obsJson, firstTs, wsId);
+    const reply = encodeResponse(decision, obsJson);
+    // counted last: a request that throws before this point is not a decision (internalError)
     this.counters.decision(decision.allow);
-    return { status: 200, body: encodeResponse(decision, obsJson) };
+    return { status: 200, body: reply };
   }
 
   private journalDecision(input: DecisionInput, d: Decision, obsJson: string, firstTs: number, wsId: string | number | undefined): void {
@@ -179,9 +261,10 @@ export class GateService {
     for (const ev of d.events) this.emit(tsNsText(ts++), ev);
     const decisionTs = tsNsText(ts);
     if (!d.allow) {
-      this.counters.denied();
       this.journal.add('denied', deniedOrderLine(decisionTs, this.runId, input, d));
+      this.counters.denied();
     }
+    throwIfInjected(this.faults, FaultSite.AfterJournalLines);
     this.journal.add('events', policyDecisionLine(decisionTs, this.runId, input, d, obsJson, wsId));
     this.counters.event('POLICY.DECISION');
   }
@@ -200,6 +283,7 @@ export class GateService {
     let firstTs: number;
     this.lock.acquire();
     try {
+      throwIfInjected(this.faults, FaultSite.Decide);
       duplicate = dedupKey !== 0 && this.state.recentSuccess.has(dedupKey);
       if (duplicate) {
         nowMs = Math.floor(this.state.tick(this.clock.wallSec()) * 1000);
@@ -229,6 +313,7 @@ export class GateService {
     this.emit(tsNsText(ts++), { code: 'POSTTRADE.LOG', details, symbol: lifted.symbol as string, side: lifted.side as string, qty: lifted.qty as number, price: lifted.price as number, oid: lifted.oid });
     const raw = 'ts_server' in payload ? payload : { ...payload, ts_server: nowMs };
     this.journal.add('raw', JSON.stringify(raw) + '\n');
+    throwIfInjected(this.faults, FaultSite.AfterJournalLines);
 
     const w = f.work;
     const baseTs = guessTsNs(truthyOr(payload.ts, nowMs), `${nowMs}000000`);
@@ -236,13 +321,13 @@ export class GateService {
     if (f.kind === 'failed') {
       const [code, severity, action] = normaliseExchangeError(w.error_code);
       this.journal.add('failed', orderLine(baseTs, this.runId, { oid: f.orderId, lifecycleState: w.status, reasonCode: code, reasonDetail: w.error_msg ?? null, reasonClass: 'EXCHANGE', severity, action, extra: common }));
-      this.emit(tsNsText(ts++), { code: 'ORDER.REJECT', src: 'api', symbol: f.symbol, oid: f.orderId, side: f.side, qty: f.qty as number, price: w.price as number, details: { reason_code: w.error_code ?? null, reason_detail: w.error_msg ?? null } });
       this.counters.rejected();
+      this.emit(tsNsText(ts++), { code: 'ORDER.REJECT', src: 'api', symbol: f.symbol, oid: f.orderId, side: f.side, qty: f.qty as number, price: w.price as number, details: { reason_code: w.error_code ?? null, reason_detail: w.error_msg ?? null } });
     } else if (f.kind === 'success' && !duplicate) {
       const avg = w.average ?? w.avg_price ?? null;
       this.journal.add('success', orderLine(baseTs, this.runId, { oid: f.orderId, lifecycleState: w.status, extra: { ...common, fill_qty: w.filled ?? null, avg_price: avg, fees: w.fee ?? w.fees ?? null } }));
-      this.emit(tsNsText(ts++), { code: f.partial ? 'ORDER.PARTIAL' : 'ORDER.FILL', src: 'api', symbol: f.symbol, oid: f.orderId, side: f.side, qty: f.qty as number, price: (w.price ?? avg) as number, details: { fill_qty: w.filled ?? null } });
       this.counters.success();
+      this.emit(tsNsText(ts++), { code: f.partial ? 'ORDER.PARTIAL' : 'ORDER.FILL', src: 'api', symbol: f.symbol, oid: f.orderId, side: f.side, qty: f.qty as number, price: (w.price ?? avg) as number, details: { fill_qty: w.filled ?? null } });
     }
     if (cooldownUntilMs !== null) {
       this.emit(tsNsText(ts++), { code: 'AURORA.COOL_OFF', src: 'api', symbol: f.symbol, details: { until_ms: cooldownUntilMs } });
@@ -262,6 +347,56 @@ export class GateService {
 
 function truthyOr(v: unknown, fallback: number): unknown {
   return v === null || v === undefined || v === 0 || v === '' || v === false ? fallback : v;
+}
+
+/** The lines of a batch text ('' = none), each without its newline. */
+function lines(text: string): string[] {
+  return text === '' ? [] : text.slice(0, -1).split('\n');
+}
+
+/** What the error path can read back of a request: the req_id, the WebSocket id and the op (or nulls). */
+function requestIds(kind: number, bytes: Uint8Array): { reqId: string | null; wsId: string | number | undefined; op: string | null } {
+  let reqId: string | null = null;
+  let wsId: string | number | undefined = undefined;
+  let op: string | null = kind === KIND_PRETRADE ? 'pretrade.check' : kind === KIND_POSTTRADE ? 'posttrade.log' : null;
+  try {
+    const text = strictUtf8(bytes);
+    let body: unknown = text === null ? undefined : JSON.parse(text);
+    if (kind === KIND_WS) {
+      const env = isObject(body) ? body : {};
+      const id = env.id;
+      if ((typeof id === 'string' && id.length <= MAX_ID_CHARS) || (typeof id === 'number' && Number.isSafeInteger(id))) wsId = id;
+      if (typeof env.op === 'string') op = env.op.slice(0, 64);
+      body = env.body;
+    }
+    if (isObject(body) && typeof body.req_id === 'string') reqId = body.req_id.slice(0, MAX_ID_CHARS);
+  } catch {
+    /* unreadable: the ids stay unknown */
+  }
+  return { reqId, wsId, op };
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
+
+/** `error` ("Name: message") and `stack` (the first frames) of a thrown value, bounded. */
+function describeError(err: unknown): { error: string; stack: string[] } {
+  try {
+    if (err instanceof Error) {
+      const stack: string[] = [];
+      if (typeof err.stack === 'string') {
+        for (const l of err.stack.split('\n')) {
+          const t = l.trim();
+          if (!t.startsWith('at ')) continue;
+          stack.push(t.slice(0, MAX_FRAME_CHARS));
+          if (stack.length === MAX_STACK_FRAMES) break;
+        }
+      }
+      return { error: `${err.name}: ${err.message}`.slice(0, MAX_ERROR_CHARS), stack };
+    }
+    return { error: `non-Error thrown: ${String(err)}`.slice(0, MAX_ERROR_CHARS), stack: [] };
+  } catch {
+    return { error: 'an unprintable value was thrown', stack: [] };
+  }
 }
 
 function wsError(idJson: string, f: Failure): Reply {

@@ -1,5 +1,5 @@
 import client from 'prom-client';
-import { C_ALLOW, C_JOURNAL_DROPPED, C_DENIED_ORDERS, C_DENY, C_INVALID, C_REJECTED, C_SUCCESS, EVENT_CODE_LIST, sliceCounter, sumCounter, sumEvent } from '../gate/counters.ts';
+import { C_ALLOW, C_INTERNAL_ERRORS, C_JOURNAL_DROPPED, C_DENIED_ORDERS, C_DENY, C_INVALID, C_REJECTED, C_SUCCESS, EVENT_CODE_LIST, sliceCounter, sumCounter, sumEvent } from '../gate/counters.ts';
 
 /** What the metrics read from the rest of the process at scrape time. */
 export interface MetricSources {
@@ -8,7 +8,7 @@ export interface MetricSources {
   rotations(): number;
   queueDepth(): number;
   workersAlive(): number;
-  journal(): { linesReceived: number; linesWritten: number; writeErrors: Record<string, number>; batchesPending: number };
+  journal(): { linesReceived: number; linesWritten: number; writeErrors: Record<string, number>; batchesPending: number; writerRestarts: number };
   wsConnections(): number;
   wsBackpressureClosed(): number;
 }
@@ -58,6 +58,7 @@ export class Metrics {
     fromShared('aurora_orders_success_total', 'Post-trade records classified success (de-duplicated)', C_SUCCESS);
     fromShared('aurora_orders_rejected_total', 'Post-trade records classified failed', C_REJECTED);
     fromShared('aurora_invalid_requests_total', 'Requests rejected before deciding (400/422)', C_INVALID);
+    fromShared('aurora_internal_errors_total', 'Requests answered 500 internal_error because handling them threw (each journaled as GATE.INTERNAL_ERROR; target: 0)', C_INTERNAL_ERRORS);
     simple('aurora_ops_auth_fail_total', 'Ops authentication failures (401/403/429)', src.opsAuthFailures);
     simple('aurora_ops_token_rotations_total', 'Successful ops token rotations', src.rotations);
     simple('aurora_ws_backpressure_closed_total', 'WebSocket connections closed for exceeding the send buffer limit', src.wsBackpressureClosed);
@@ -102,7 +103,12 @@ export class Metrics {
     });
     new client.Gauge({ name: 'aurora_journal_lag_lines', help: 'Journal lines received by the writer and not yet written', registers: r, collect() { const j = src.journal(); this.set(Math.max(0, j.linesReceived - j.linesWritten)); } });
     new client.Gauge({ name: 'aurora_journal_batches_pending', help: 'Journal batches queued in the writer', registers: r, collect() { this.set(src.journal().batchesPending); } });
-    fromShared('aurora_journal_dropped_total', 'Journal lines dropped because the writer thread took no lines for 5 s (target: 0)', C_JOURNAL_DROPPED);
+    // Producers never wait for ring space (docs/reliability.md "Journal writer thread"): lines that do not fit
+    // into a thread's journal ring (writer down or behind) are dropped at once, counted here, logged
+    // (rate-limited) and mark the journal failing. Under fail_closed a check is refused before it is decided
+    // when its lines might not fit, so only post-trade/ops lines can be dropped then.
+    fromShared('aurora_journal_dropped_total', 'Journal lines dropped because their thread\'s ring to the writer was full (writer thread down or behind; target: 0). Under fail_closed no decided check\'s lines are dropped: the check is refused first', C_JOURNAL_DROPPED);
+    simple('aurora_journal_writer_restarts_total', 'Journal writer threads started to replace one that died (crash, OOM, uncaught error, terminate)', () => src.journal().writerRestarts);
     simple('aurora_journal_lines_written_total', 'Journal lines written', () => src.journal().linesWritten);
     new client.Gauge({ name: 'aurora_pool_queue_depth', help: 'Requests handed to workers and not yet answered', registers: r, collect() { this.set(src.queueDepth()); } });
     new client.Counter({

@@ -85,6 +85,7 @@ const ERRORS: Record<string, string> = {
   '415': 'unsupported_media_type: a Content-Type that is not JSON',
   '422': 'invalid_request: valid JSON that fails the schema; details = [{path, message}] (at most 20 entries)',
   '429': 'rotation_cooldown (token rotated < 30 s ago), auth_rate_limited (> 10 failed ops authentications a minute)',
+  '500': 'internal_error: handling the request failed inside the gate (a bug); no decision was made, journaled as GATE.INTERNAL_ERROR',
   '503': 'overloaded, worker_failed, shutting_down, journal_unavailable, model_unavailable (retry where noted in docs/api.md)',
 };
 
@@ -92,7 +93,7 @@ const json = (schema: unknown) => ({ 'application/json': { schema } });
 const errs = (...codes: string[]) => Object.fromEntries(codes.map((c) => [c, { $ref: `#/components/responses/Error${c}` }]));
 const ok = (description: string, schema: unknown) => ({ '200': { description, content: json(schema) } });
 
-const DECIDED_ERRORS = ['400', '401', '405', '413', '415', '422', '503'];
+const DECIDED_ERRORS = ['400', '401', '405', '413', '415', '422', '500', '503'];
 const OPS_ERRORS = ['401', '403', '405', '429'];
 const OPS = [{ opsToken: [] as string[] }];
 const RUNNER = [{}, { runnerToken: [] as string[] }];
