@@ -38,11 +38,14 @@ import type { Failure } from '../src/gate/errors.ts';
 import { deniedOrderLine, policyDecisionLine } from '../src/gate/decision-records.ts';
 import { PretradeCheckRequest } from '../src/schema/pretrade.ts';
 import { compileValidator } from '../src/schema/validate.ts';
+import { parseFlagsOrExit } from '../src/util/flags.ts';
 
 // ---------------------------------------------------------------------------------------------------
 // settings
 
-const QUICK = process.argv.includes('--quick');
+const USAGE = `usage: npx tsx bench/core.bench.ts [--quick]      (npm run bench:core -- --quick)
+  --quick   short time budgets per task (250 ms + 80 ms warm-up instead of 1500 ms + 300 ms)`;
+const QUICK = parseFlagsOrExit(process.argv.slice(2), { quick: { type: 'boolean' } }, USAGE).values.quick === true;
 /** per-task time budgets (ms): tinybench keeps sampling until both the budget and the minimum count are met */
 const BUDGET = QUICK ? { time: 250, warmupTime: 80, diagTime: 30 } : { time: 1500, warmupTime: 300, diagTime: 200 };
 const SLO = { decideMedianNs: 5_000, validateMedianNs: 2_000 };

@@ -5,6 +5,7 @@
  * measured in the same run. Usage: `tsx bench/floor.ts [port]` (prints `listening <port>`).
  */
 import { loadUws } from '../src/transport/uws.ts';
+import { parseFlagsOrExit } from '../src/util/flags.ts';
 
 const FIXED =
   '{"allow":true,"max_qty":0.01,"risk_scale":1,"cooldown_ms":0,"reason":"ok","hard_gate":false,' +
@@ -42,7 +43,14 @@ export function startFloor(port: number): Promise<number> {
   );
 }
 
+const USAGE = 'usage: tsx bench/floor.ts [port]   (default 0: any free port; prints `listening <port>`)';
+
 if (import.meta.url === `file://${process.argv[1]}`) {
-  const port = await startFloor(Number(process.argv[2] ?? 0));
-  console.log(`listening ${port}`);
+  const { positionals } = parseFlagsOrExit(process.argv.slice(2), {}, USAGE, { positionals: true });
+  const port = Number(positionals[0] ?? 0);
+  if (positionals.length > 1 || !Number.isInteger(port) || port < 0 || port > 65535) {
+    process.stderr.write(`expected one port number (0-65535), got ${JSON.stringify(positionals.join(' '))}; see --help\n${USAGE}\n`);
+    process.exit(2);
+  }
+  console.log(`listening ${await startFloor(port)}`);
 }

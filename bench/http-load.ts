@@ -1,4 +1,5 @@
 import { Agent, request } from 'node:http';
+import { LatencyHistogram } from '../src/client/latency.ts';
 import type { LoadResult } from './wrk.ts';
 import { summarise } from './ws-load.ts';
 
@@ -11,7 +12,7 @@ export async function runHttpNode(url: string, body: string, connections: number
   const agent = new Agent({ keepAlive: true, maxSockets: connections });
   const u = new URL(url);
   const payload = Buffer.from(body);
-  const lat: number[] = [];
+  const lat = new LatencyHistogram('us');
   let errors = 0;
   let non2xx = 0;
   const end = performance.now() + seconds * 1000;
@@ -25,7 +26,7 @@ export async function runHttpNode(url: string, body: string, connections: number
           if (res.statusCode !== 200) non2xx++;
           res.resume();
           res.on('end', () => {
-            lat.push((performance.now() - t) * 1000);
+            lat.record((performance.now() - t) * 1000);
             resolve();
           });
         },

@@ -15,6 +15,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parseFlagsOrExit } from '../src/util/flags.ts';
 
 /** The fields of a bench row the plots use (latencies in microseconds). */
 export interface PlotRow {
@@ -295,9 +296,18 @@ export function cliTargets(file: string, when: string | undefined, docsDir: stri
 // ---------------------------------------------------------------------------------------------------
 // CLI: tsx bench/plot.ts [json]
 
+const USAGE = `usage: npx tsx bench/plot.ts [bench/results/bench-latest.json]
+  the plots of one bench result next to it; given bench-latest.json (the default), the *-latest.svg copies
+  also go to docs/img/`;
+
 function cli(): void {
   const here = dirname(fileURLToPath(import.meta.url));
-  const file = resolve(process.argv[2] ?? join(here, 'results', 'bench-latest.json'));
+  const { positionals } = parseFlagsOrExit(process.argv.slice(2), {}, USAGE, { positionals: true });
+  if (positionals.length > 1) {
+    process.stderr.write(`unexpected argument ${JSON.stringify(positionals[1])}: one result file at most; see --help\n${USAGE}\n`);
+    process.exit(2);
+  }
+  const file = resolve(positionals[0] ?? join(here, 'results', 'bench-latest.json'));
   const result = JSON.parse(readFileSync(file, 'utf8')) as PlotResult;
   if (!Array.isArray(result.rows)) throw new Error(`${file}: no "rows" array`);
   const { stamp, latestDirs } = cliTargets(file, result.when, join(here, '..', 'docs', 'img'));

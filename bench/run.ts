@@ -10,6 +10,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join, relative } from 'node:path';
+import { parseFlagsOrExit } from '../src/util/flags.ts';
 import { ALLOWED_JSON } from './bodies.ts';
 import { gateEnv, meanCpu, measuredPools, projectedRatio } from './figures.ts';
 import { writePlots } from './plot.ts';
@@ -19,9 +20,13 @@ import { perRequest, snapshot, type CpuPerRequest } from './thread-cpu.ts';
 import { hasWrk, runWrk, type LoadResult } from './wrk.ts';
 import { runWs } from './ws-load.ts';
 
-const quick = process.argv.includes('--quick');
+const USAGE = `usage: npm run bench [-- --quick] [--keep]
+  --quick   3 s per measurement (6 s otherwise), HTTP pool sizes 0 and the default only
+  --keep    keep the gates' session directories (their journals: ~100 MB per gate run)`;
+const { values: flags } = parseFlagsOrExit(process.argv.slice(2), { quick: { type: 'boolean' }, keep: { type: 'boolean' } }, USAGE);
+const quick = flags.quick === true;
 /** keep the gates' session directories (their journals: ~100 MB per gate run) instead of deleting them */
-const keep = process.argv.includes('--keep');
+const keep = flags.keep === true;
 const SECONDS = quick ? 3 : 6;
 const WARMUP = 2; // the JIT needs ~2 s of load: 1 s left quick runs ~30 % slower on the gate
 const wrk = hasWrk();

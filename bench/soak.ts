@@ -54,7 +54,7 @@ async function measureMaxRate(o: SoakOptions, port: number): Promise<number> {
   const w = d.take();
   const secs = (performance.now() - t0) / 1000;
   await d.stop(3000);
-  const s = summarise(w.latUs, secs, w.netErrors);
+  const s = summarise(w.lat, secs, w.netErrors);
   log(`max rate (closed loop, ${o.transport}): ${Math.round(w.ok / secs)} req/s, p50 ${Math.round(s.p50)} us, p99 ${Math.round(s.p99)} us, non-200 ${w.non200}`);
   return w.ok / secs;
 }
@@ -91,7 +91,7 @@ async function main(): Promise<number> {
       await sleep(Math.max(0, Math.min(o.sampleS * 1000, t0 + seconds * 1000 - performance.now(), last + o.sampleS * 1000 - performance.now())));
       const now = performance.now();
       const w = d.take();
-      const lat = summarise(w.latUs, (now - last) / 1000, w.netErrors);
+      const lat = summarise(w.lat, (now - last) / 1000, w.netErrors);
       const [heapUsed, journalLag] = await Promise.all([metric(gate.port, 'nodejs_heap_size_used_bytes'), metric(gate.port, 'aurora_journal_lag_lines')]);
       const s: Sample = {
         t: (now - t0) / 1000,

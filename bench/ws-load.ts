@@ -1,22 +1,23 @@
 import WebSocket from 'ws';
+import { LatencyHistogram } from '../src/client/latency.ts';
 import type { LoadResult } from './wrk.ts';
 
-function percentile(sorted: Float64Array, q: number): number {
-  if (sorted.length === 0) return NaN;
-  return sorted[Math.min(sorted.length - 1, Math.floor((q / 100) * sorted.length))];
+/** A percentile of `lat` (µs; nearest rank, 3 significant digits), NaN when it holds no sample. */
+function percentile(lat: LatencyHistogram, q: number): number {
+  return lat.count === 0 ? NaN : lat.percentile(q);
 }
 
-export function summarise(latUs: number[], seconds: number, errors: number): LoadResult {
-  const s = Float64Array.from(latUs).sort();
+/** The LoadResult of `lat` (latencies in µs) over `seconds`. */
+export function summarise(lat: LatencyHistogram, seconds: number, errors: number): LoadResult {
   return {
-    requests: latUs.length,
+    requests: lat.count,
     seconds,
-    rps: latUs.length / seconds,
-    p50: percentile(s, 50),
-    p90: percentile(s, 90),
-    p99: percentile(s, 99),
-    p999: percentile(s, 99.9),
-    p9999: percentile(s, 99.99),
+    rps: lat.count / seconds,
+    p50: percentile(lat, 50),
+    p90: percentile(lat, 90),
+    p99: percentile(lat, 99),
+    p999: percentile(lat, 99.9),
+    p9999: percentile(lat, 99.99),
     errors,
     non2xx: 0,
   };
@@ -27,7 +28,7 @@ export function summarise(latUs: number[], seconds: number, errors: number): Loa
  * (1 = strictly sequential), for `seconds`. Latency is measured per request from send to reply.
  */
 export async function runWs(url: string, body: string, connections: number, inFlight: number, seconds: number): Promise<LoadResult> {
-  const lat: number[] = [];
+  const lat = new LatencyHistogram('us');
   let errors = 0;
   const end = performance.now() + seconds * 1000;
   const started = performance.now();
@@ -54,7 +55,7 @@ export async function runWs(url: string, body: string, connections: number, inFl
           const t = sentAt.get(id);
           if (t !== undefined) {
             sentAt.delete(id);
-            lat.push((now - t) * 1000);
+            lat.record((now - t) * 1000);
           }
           if (!text.includes('"ok":true')) errors++;
           open--;

@@ -7,6 +7,7 @@
 import { mkdirSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { writeSynthetic } from '../src/runner/feed/synthetic.ts';
+import { FlagError, parseFlags, type FlagSpec } from '../src/util/flags.ts';
 import { parseScenarioList, SyntheticOptions } from '../src/runner/feed/synthetic-options.ts';
 
 const USAGE = `usage: npm run sample -- --out FILE [--seed N] [--minutes M] [--scenarios a,b@secs,...] [--<option> value ...]
@@ -16,30 +17,34 @@ options: ${Object.keys(SyntheticOptions.properties)
   .join(' ')}
 scenarios: spoof_wall, spread_blowout, stale_feed, latency_spike, crash (name@seconds sets the start)`;
 
+/** `--out`, `--scenarios`, and every other SyntheticOptions key as --kebab-case (--snake_case too), all taking a value. */
+function flagSpecs(): Record<string, FlagSpec> {
+  const specs: Record<string, FlagSpec> = { out: { type: 'string' }, help: { type: 'boolean', short: 'h' } };
+  for (const key of Object.keys(SyntheticOptions.properties)) specs[key] = specs[key.replaceAll('_', '-')] = { type: 'string' };
+  return specs;
+}
+
 function parseArgs(argv: string[]): { out: string; options: Record<string, unknown> } {
+  const { given } = parseFlags(argv, flagSpecs());
+  if (given.some((g) => g.name === 'help')) {
+    console.log(USAGE);
+    process.exit(0);
+  }
   const options: Record<string, unknown> = {};
   let out: string | undefined;
   const props = SyntheticOptions.properties as Record<string, { type?: string }>;
-  for (let i = 0; i < argv.length; i++) {
-    const flag = argv[i];
-    if (flag === '--help' || flag === '-h') {
-      console.log(USAGE);
-      process.exit(0);
-    }
-    if (!flag.startsWith('--')) throw new Error(`unexpected argument "${flag}"`);
-    const value = argv[++i];
-    if (value === undefined) throw new Error(`${flag} needs a value`);
-    const key = flag.slice(2).replaceAll('-', '_');
+  for (const { name, rawName, value = '' } of given) {
+    const key = name.replaceAll('-', '_');
     if (key === 'out') out = value;
     else if (key === 'scenarios') options.scenarios = parseScenarioList(value);
-    else if (key in props) {
+    else {
       const type = props[key].type;
       if (type === 'number' || type === 'integer') {
         const n = Number(value);
-        if (value.trim() === '' || !Number.isFinite(n)) throw new Error(`${flag} must be a number, got "${value}"`);
+        if (value.trim() === '' || !Number.isFinite(n)) throw new Error(`${rawName} must be a number, got "${value}"`);
         options[key] = n;
       } else options[key] = value;
-    } else throw new Error(`unknown option ${flag}`);
+    }
   }
   if (!out) throw new Error('--out FILE is required');
   return { out, options };
@@ -50,7 +55,7 @@ async function main(): Promise<void> {
   try {
     args = parseArgs(process.argv.slice(2));
   } catch (e) {
-    console.error(`${(e as Error).message}\n${USAGE}`);
+    console.error(`${(e as Error).message}${e instanceof FlagError ? '; see --help' : ''}\n${USAGE}`);
     process.exit(2);
   }
   mkdirSync(dirname(args.out), { recursive: true });

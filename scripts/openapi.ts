@@ -7,6 +7,7 @@ import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { journalSchemaTexts } from '../src/schema/journal-records.ts';
 import { openApiText } from '../src/schema/openapi.ts';
+import { parseFlagsOrExit } from '../src/util/flags.ts';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const version = (JSON.parse(readFileSync(resolve(root, 'package.json'), 'utf8')) as { version: string }).version;
@@ -18,7 +19,9 @@ function generatedFiles(): Record<string, string> {
   return out;
 }
 
-const check = process.argv.includes('--check');
+const USAGE = `usage: npm run openapi [-- --check]
+  --check   exit 1 when a committed file differs from the schemas, instead of writing it`;
+const check = parseFlagsOrExit(process.argv.slice(2), { check: { type: 'boolean' } }, USAGE).values.check === true;
 let stale = 0;
 for (const [rel, text] of Object.entries(generatedFiles())) {
   const file = resolve(root, rel);

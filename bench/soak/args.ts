@@ -1,4 +1,5 @@
 /** Command line of `npm run soak -- [options]` (bench/soak.ts). Pure: argv in, options or an error out. */
+import { FlagError, parseFlags, type FlagSpecs, type FlagValues } from '../../src/util/flags.ts';
 
 type Transport = 'http' | 'ws';
 
@@ -33,13 +34,17 @@ const USAGE = `usage: npm run soak -- [--minutes N] [--rate R | --fraction F] [-
   --minutes N        length of the constant-rate phase (default 10; 1 for a quick check)
   --rate R           requests per second; without it the maximum is measured first (closed loop,
                      --calibrate-s seconds) and --fraction of it is used (default 0.5)
+  --fraction F       the share of the measured maximum to drive, 0.01 .. 1 (default 0.5)
   --transport T      http (default: keep-alive connections, one request in flight each) or ws (one connection)
   --connections C    HTTP connections (default 64)
   --sample-s S       seconds between samples (default 5)
   --warmup-s W       seconds excluded from the growth figures (default min(60, 20 % of the run))
+  --calibrate-s S    seconds of the closed-loop maximum-rate measurement (default 8)
   --pool N           AURORA_POOL_THREADS (default: the gate's own default, one per core)
   --env KEY=VALUE    extra environment for the gate, e.g. --env AURORA_JOURNAL_ENABLED=0
-  --keep             keep the session directory (the journal) even when the run passes`;
+  --max-rss-growth-pct P  RSS growth after warm-up that still passes, percent (default 10)
+  --keep             keep the session directory (the journal) even when the run passes
+  -h, --help         this text`;
 
 const num = (flag: string, v: string | undefined, min: number, max = Infinity): number => {
   const n = Number(v);
@@ -47,7 +52,33 @@ const num = (flag: string, v: string | undefined, min: number, max = Infinity): 
   return n;
 };
 
+const FLAGS = {
+  minutes: { type: 'string' },
+  rate: { type: 'string' },
+  fraction: { type: 'string' },
+  transport: { type: 'string' },
+  connections: { type: 'string' },
+  'sample-s': { type: 'string' },
+  'warmup-s': { type: 'string' },
+  'calibrate-s': { type: 'string' },
+  pool: { type: 'string' },
+  'max-rss-growth-pct': { type: 'string' },
+  keep: { type: 'boolean' },
+  env: { type: 'string', multiple: true },
+  help: { type: 'boolean', short: 'h' },
+} as const satisfies FlagSpecs;
+
+/** argv -> options (node:util parseArgs through parseFlags); `--help` and every error throw, the message says what to do. */
 export function parseArgs(argv: readonly string[]): SoakOptions {
+  let v: FlagValues<typeof FLAGS>;
+  try {
+    v = parseFlags(argv, FLAGS).values;
+  } catch (e) {
+    if (!(e instanceof FlagError)) throw e;
+    const what = e.kind === 'unknown-option' ? `unknown option ${JSON.stringify(e.flag)}` : e.message;
+    throw new Error(`${what}; see --help\n${USAGE}`);
+  }
+  if (v.help === true) throw new Error(USAGE);
   const o: SoakOptions = {
     minutes: 10,
     rate: null,
@@ -60,64 +91,26 @@ export function parseArgs(argv: readonly string[]): SoakOptions {
     pool: null,
     env: {},
     maxRssGrowthPct: 10,
-    keep: false,
+    keep: v.keep === true,
   };
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    const eq = a.indexOf('=');
-    const flag = a.startsWith('--') && eq > 0 ? a.slice(0, eq) : a;
-    const inline = flag !== a ? a.slice(eq + 1) : undefined;
-    const value = () => inline ?? argv[++i];
-    switch (flag) {
-      case '--minutes':
-        o.minutes = num(flag, value(), 0.05, 24 * 60);
-        break;
-      case '--rate':
-        o.rate = num(flag, value(), 1);
-        break;
-      case '--fraction':
-        o.fraction = num(flag, value(), 0.01, 1);
-        break;
-      case '--transport': {
-        const t = value();
-        if (t !== 'http' && t !== 'ws') throw new Error(`--transport: http or ws, got ${JSON.stringify(t)}`);
-        o.transport = t;
-        break;
-      }
-      case '--connections':
-        o.connections = Math.round(num(flag, value(), 1, 4096));
-        break;
-      case '--sample-s':
-        o.sampleS = num(flag, value(), 0.5, 600);
-        break;
-      case '--warmup-s':
-        o.warmupS = num(flag, value(), 0);
-        break;
-      case '--calibrate-s':
-        o.calibrateS = num(flag, value(), 1, 120);
-        break;
-      case '--pool':
-        o.pool = Math.round(num(flag, value(), 0, 64));
-        break;
-      case '--max-rss-growth-pct':
-        o.maxRssGrowthPct = num(flag, value(), 0);
-        break;
-      case '--keep':
-        o.keep = true;
-        break;
-      case '--env': {
-        const kv = value();
-        const k = kv === undefined ? -1 : kv.indexOf('=');
-        if (k <= 0) throw new Error(`--env: expected KEY=VALUE, got ${JSON.stringify(kv)}`);
-        o.env[kv.slice(0, k)] = kv.slice(k + 1);
-        break;
-      }
-      case '--help':
-      case '-h':
-        throw new Error(USAGE);
-      default:
-        throw new Error(`unknown option ${JSON.stringify(a)}\n${USAGE}`);
-    }
+  if (v.minutes !== undefined) o.minutes = num('--minutes', v.minutes, 0.05, 24 * 60);
+  if (v.rate !== undefined) o.rate = num('--rate', v.rate, 1);
+  if (v.fraction !== undefined) o.fraction = num('--fraction', v.fraction, 0.01, 1);
+  if (v.transport !== undefined) {
+    const t = v.transport;
+    if (t !== 'http' && t !== 'ws') throw new Error(`--transport: http or ws, got ${JSON.stringify(t)}`);
+    o.transport = t;
+  }
+  if (v.connections !== undefined) o.connections = Math.round(num('--connections', v.connections, 1, 4096));
+  if (v['sample-s'] !== undefined) o.sampleS = num('--sample-s', v['sample-s'], 0.5, 600);
+  if (v['warmup-s'] !== undefined) o.warmupS = num('--warmup-s', v['warmup-s'], 0);
+  if (v['calibrate-s'] !== undefined) o.calibrateS = num('--calibrate-s', v['calibrate-s'], 1, 120);
+  if (v.pool !== undefined) o.pool = Math.round(num('--pool', v.pool, 0, 64));
+  if (v['max-rss-growth-pct'] !== undefined) o.maxRssGrowthPct = num('--max-rss-growth-pct', v['max-rss-growth-pct'], 0);
+  for (const kv of v.env ?? []) {
+    const k = kv.indexOf('=');
+    if (k <= 0) throw new Error(`--env: expected KEY=VALUE, got ${JSON.stringify(kv)}`);
+    o.env[kv.slice(0, k)] = kv.slice(k + 1);
   }
   return o;
 }

@@ -1,5 +1,6 @@
 import { connect, type Socket } from 'node:net';
 import WebSocket from 'ws';
+import { LatencyHistogram } from '../../src/client/latency.ts';
 import { checkBody } from './bodies.ts';
 
 /**
@@ -25,7 +26,7 @@ interface WindowStats {
   non200: number;
   netErrors: number;
   /** latencies (µs) of the answers received in this window */
-  latUs: number[];
+  lat: LatencyHistogram;
   /** requests due but not yet sent (every connection busy) at the end of the window */
   backlog: number;
   /** HTTP status / error code counts of non-200 answers in this window */
@@ -60,17 +61,17 @@ class Recorder {
   ok = 0;
   non200 = 0;
   net = 0;
-  lat: number[] = [];
+  lat = new LatencyHistogram('us');
   codes: Record<string, number> = {};
   take(backlog: number): WindowStats {
-    const w: WindowStats = { sent: this.sent, ok: this.ok, non200: this.non200, netErrors: this.net, latUs: this.lat, backlog, codes: this.codes };
+    const w: WindowStats = { sent: this.sent, ok: this.ok, non200: this.non200, netErrors: this.net, lat: this.lat, backlog, codes: this.codes };
     this.sent = this.ok = this.non200 = this.net = 0;
-    this.lat = [];
+    this.lat = new LatencyHistogram('us');
     this.codes = {};
     return w;
   }
   answer(status: number, latUs: number, code?: string): void {
-    this.lat.push(latUs);
+    this.lat.record(latUs);
     if (status === 200) this.ok++;
     else {
       this.non200++;

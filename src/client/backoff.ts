@@ -22,14 +22,5 @@ export function backoffCeiling(attempt: number, p: BackoffParams): number {
   return Math.min(p.maxMs, p.baseMs * 2 ** Math.max(0, Math.floor(attempt)));
 }
 
-/** A small seeded PRNG (mulberry32) in [0, 1), for reproducible jitter in runs and tests. */
-export function seededRandom(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** A seeded random source in [0, 1) for reproducible jitter in runs and tests: the project's PRNG (src/util/rng.ts). */
+export { seededRandom } from '../util/rng.ts';

@@ -1,3 +1,4 @@
+import { FlagError, parseFlags, type FlagSpec, type ParsedFlags } from '../util/flags.ts';
 import { UsageError } from './errors.ts';
 
 /** One `--flag`: `value` names its argument (absent = a boolean switch). */
@@ -46,53 +47,37 @@ export interface ParsedArgs {
   flags: Map<string, string | true>;
 }
 
+/** The parseFlags options for every flag of every command (a command's own flags may come before it). */
+function flagSpecs(commands: ReadonlyMap<string, CommandDef>): { specs: Record<string, FlagSpec>; defs: Map<string, FlagDef> } {
+  const defs = new Map<string, FlagDef>();
+  for (const f of [...GATE_FLAGS, ...BASE_FLAGS]) defs.set(f.name, f);
+  for (const c of commands.values()) for (const f of c.flags) defs.set(f.name, f);
+  const specs: Record<string, FlagSpec> = {};
+  for (const f of defs.values()) specs[f.name] = { type: f.value === undefined ? 'boolean' : 'string', ...(f.name === 'help' ? { short: 'h' } : {}) };
+  return { specs, defs };
+}
+
 /**
- * Splits argv into the command, its positionals and flags (`--name value`, `--name=value`, `-h`;
- * `--` ends the flags). Flags may come before or after the command. Tokens such as `-5` are taken as
- * positionals so the command can reject them with a precise message.
+ * Splits argv into the command, its positionals and flags (node:util parseArgs through parseFlags:
+ * `--name value`, `--name=value`, `-h`; `--` ends the flags). Flags may come before or after the
+ * command. Tokens such as `-5` are taken as positionals so the command can reject them with a precise
+ * message. Unknown options, a missing value and a value on a switch are usage errors naming the flag.
  */
 export function parseArgs(argv: readonly string[], commands: ReadonlyMap<string, CommandDef>): ParsedArgs {
-  const known = new Map<string, FlagDef>();
-  for (const f of [...GATE_FLAGS, ...BASE_FLAGS]) known.set(f.name, f);
-  for (const c of commands.values()) for (const f of c.flags) known.set(f.name, f);
-
-  let command: string | null = null;
-  const positionals: string[] = [];
-  const flags = new Map<string, string | true>();
-  let onlyPositionals = false;
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    if (onlyPositionals || !a.startsWith('-') || a === '-' || /^-\d/.test(a)) {
-      if (command === null) command = a;
-      else positionals.push(a);
-      continue;
-    }
-    if (a === '--') {
-      onlyPositionals = true;
-      continue;
-    }
-    if (a === '-h') {
-      flags.set('help', true);
-      continue;
-    }
-    if (!a.startsWith('--')) throw new UsageError(`unknown option ${a}`, command);
-    const eq = a.indexOf('=');
-    const name = a.slice(2, eq === -1 ? undefined : eq);
-    const def = known.get(name);
-    if (def === undefined) throw new UsageError(`unknown option --${name}`, command);
-    if (def.value === undefined) {
-      if (eq !== -1) throw new UsageError(`--${name} takes no value`, command);
-      flags.set(name, true);
-      continue;
-    }
-    let value: string;
-    if (eq !== -1) value = a.slice(eq + 1);
-    else {
-      if (i + 1 >= argv.length) throw new UsageError(`--${name} needs a value (${def.value})`, command);
-      value = argv[++i];
-    }
-    flags.set(name, value);
+  const { specs, defs } = flagSpecs(commands);
+  let parsed: ParsedFlags<Record<string, FlagSpec>>;
+  try {
+    parsed = parseFlags(argv, specs, { positionals: true, negativeNumbers: true });
+  } catch (err) {
+    if (!(err instanceof FlagError)) throw err;
+    // the usage line shown under the message is the command's, when one was named
+    const command = argv.find((a) => commands.has(a)) ?? null;
+    const metavar = err.kind === 'missing-value' ? defs.get(err.flag.replace(/^--/, ''))?.value : undefined;
+    throw new UsageError(`${err.message}${metavar ? ` (${metavar})` : ''}; see --help`, command);
   }
+  const [command = null, ...positionals] = parsed.positionals;
+  const flags = new Map<string, string | true>();
+  for (const [name, value] of Object.entries(parsed.values)) flags.set(name, value === true ? true : String(value));
   return { command, positionals, flags };
 }
 
@@ -100,7 +85,7 @@ export function parseArgs(argv: readonly string[], commands: ReadonlyMap<string,
 export function checkAgainst(cmd: CommandDef, parsed: ParsedArgs): void {
   const allowed = new Set(flagsOf(cmd).map((f) => f.name));
   for (const name of parsed.flags.keys()) {
-    if (!allowed.has(name)) throw new UsageError(`${cmd.name} does not take --${name}`, cmd.name);
+    if (!allowed.has(name)) throw new UsageError(`${cmd.name} does not take --${name}; see ${cmd.name} --help`, cmd.name);
   }
   const n = parsed.positionals.length;
   if (n < cmd.minArgs) throw new UsageError(`${cmd.name} needs ${cmd.args || 'no arguments'}`, cmd.name);

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { percentileSorted } from '../../src/core/percentile.ts';
 import { SortedWindow } from '../../src/core/state/sorted-window.ts';
+import { seededRandom } from '../../src/util/rng.ts';
 
 /** Reference: numpy-linear percentile over a plain array. */
 function naive(values: number[], q: number): number {
@@ -13,20 +14,9 @@ function makeWindow(cap: number, timed: boolean) {
   return new SortedWindow(new Int32Array(4), new Float64Array(cap), new Float64Array(cap), timed ? new Float64Array(cap) : null);
 }
 
-/** A small deterministic PRNG (mulberry32). */
-function rng(seed: number) {
-  return () => {
-    seed |= 0;
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 describe('SortedWindow', () => {
   it('matches a naive sliding window through pushes, evictions, ties and bulk expiry', () => {
-    const rand = rng(7);
+    const rand = seededRandom(7); // the project's PRNG (src/util/rng.ts)
     const cap = 64;
     const w = makeWindow(cap, true);
     const fifo: Array<[number, number]> = [];

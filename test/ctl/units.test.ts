@@ -10,6 +10,8 @@ import { COMMAND_DEFS } from '../../src/ctl/commands/index.ts';
 import { riskBody } from '../../src/ctl/commands/risk.ts';
 import { keyMetrics } from '../../src/ctl/commands/status.ts';
 import { UsageError } from '../../src/ctl/errors.ts';
+import { captureIo } from '../../src/ctl/io.ts';
+import { main } from '../../src/ctl/main.ts';
 import { duration } from '../../src/ctl/format.ts';
 import { maskToken } from '../../src/config/resolve.ts';
 import { normaliseUrl } from '../../src/ctl/http.ts';
@@ -112,6 +114,38 @@ describe('argument parsing', () => {
     expect(() => parse('arm', '--url')).toThrow(/needs a value/);
     expect(() => parse('arm', '--json=yes')).toThrow(/takes no value/);
     expect(() => parse('arm', '-x')).toThrow(UsageError);
+  });
+
+  it('the error names the flag and points at --help; main prints it with the command\'s usage line (exit 2)', async () => {
+    const message = (...a: string[]) => {
+      try {
+        parse(...a);
+      } catch (e) {
+        return (e as UsageError).message;
+      }
+      return null;
+    };
+    expect(message('arm', '--bogus')).toBe('unknown option --bogus; see --help');
+    expect(message('arm', '--url')).toBe('--url needs a value (URL); see --help');
+    expect(message('--timeout-ms')).toBe('--timeout-ms needs a value (MS); see --help');
+    expect(message('arm', '--json=yes')).toBe('--json takes no value; see --help');
+    expect(message('cooloff', '-x')).toBe('unknown option -x; see --help');
+    const run = async (...a: string[]) => {
+      const io = captureIo();
+      return { code: await main(a, { OPS_TOKEN: 'units-test-token-0123456789abcdef' }, io), err: io.stderr(), out: io.stdout() };
+    };
+    expect(await run('arm', '--bogus')).toEqual({ code: 2, out: '', err: 'error: unknown option --bogus; see --help\nusage: npm run ctl -- arm [options]\n' });
+    expect(await run('--verbos')).toEqual({ code: 2, out: '', err: 'error: unknown option --verbos; see --help\nrun with --help for the commands\n' });
+    expect((await run('cooloff', '--timeout-ms')).err).toMatch(/^error: --timeout-ms needs a value \(MS\); see --help\nusage: npm run ctl -- cooloff <sec> \[options\]\n$/);
+    // a flag of another command: named, with the command's own --help
+    expect((await run('arm', '--new-token', 'x')).err).toMatch(/^error: arm does not take --new-token; see arm --help\n/);
+    expect((await run('arm', '-h')).code).toBe(0);
+  });
+
+  it('values may start with a dash (a generated token can), as before parseArgs', () => {
+    const p = parse('rotate-token', '--new-token', '-abc_DEF', '--token=-xyz');
+    expect(p.flags.get('new-token')).toBe('-abc_DEF');
+    expect(p.flags.get('token')).toBe('-xyz');
   });
 
   it('risk-set pairs', () => {

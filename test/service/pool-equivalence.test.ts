@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { seededRandom } from '../../src/util/rng.ts';
 import { http, startTestGate, type TestGate } from '../helpers/gate.ts';
 
 /**
@@ -32,20 +33,9 @@ type Step =
   | { kind: 'post'; body: Record<string, unknown> }
   | { kind: 'ops'; method: string; path: string; body?: unknown };
 
-/** mulberry32: a tiny deterministic PRNG so the sequence is varied but identical on every run. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 function buildSequence(): Step[] {
-  const rnd = prng(20240611);
+  // the project's PRNG (src/util/rng.ts): the sequence is varied but identical on every run
+  const rnd = seededRandom(20240611);
   const int = (lo: number, hi: number) => lo + Math.floor(rnd() * (hi - lo + 1));
   const steps: Step[] = [];
   let n = 0;

@@ -1,3 +1,4 @@
+import { FlagError, parseFlags, type FlagSpecs, type GivenFlag } from '../../util/flags.ts';
 import { coerceText } from './coerce.ts';
 import { ConfigError, setPath, type Tree } from './tree.ts';
 
@@ -30,46 +31,56 @@ export interface CliArgs {
 }
 
 /** Flags that set exactly one config key. */
-const KEY_FLAGS: Readonly<Record<string, string>> = {
-  '--replay': 'feed.path',
-  '--gate': 'gate.url',
-  '--report': 'report.path',
-  '--mode': 'mode',
-  '--seed': 'seed',
-  '--session-dir': 'session_dir',
-  '--run-id': 'run_id',
-  '--max-events': 'feed.max_events',
-  '--max-runtime-s': 'shutdown.max_runtime_s',
-};
+const KEY_FLAGS = {
+  replay: 'feed.path',
+  gate: 'gate.url',
+  report: 'report.path',
+  mode: 'mode',
+  seed: 'seed',
+  'session-dir': 'session_dir',
+  'run-id': 'run_id',
+  'max-events': 'feed.max_events',
+  'max-runtime-s': 'shutdown.max_runtime_s',
+} as const;
 
-/** Parses the runner's command line; unknown flags and missing values are ConfigErrors (exit 3). */
+/** Every flag of USAGE, for node:util parseArgs (through parseFlags). */
+const FLAGS = {
+  ...(Object.fromEntries(Object.keys(KEY_FLAGS).map((k) => [k, { type: 'string' }])) as Record<keyof typeof KEY_FLAGS, { type: 'string' }>),
+  json: { type: 'boolean' },
+  config: { type: 'string' },
+  'no-progress': { type: 'boolean' },
+  set: { type: 'string', multiple: true },
+  help: { type: 'boolean', short: 'h' },
+} as const satisfies FlagSpecs;
+
+/**
+ * Parses the runner's command line; unknown flags, missing values and stray arguments are
+ * ConfigErrors (exit 3) naming the flag. Flags apply in command-line order (a later one that sets the
+ * same key wins); --replay sets mode replay unless a flag before it set the mode.
+ */
 export function parseCliArgs(argv: readonly string[]): CliArgs {
+  let given: GivenFlag<typeof FLAGS>[];
+  try {
+    given = parseFlags(argv, FLAGS).given;
+  } catch (e) {
+    if (e instanceof FlagError) throw new ConfigError(`${e.message}; see --help`);
+    throw e;
+  }
   const out: CliArgs = { overrides: {}, json: false, help: false };
   const set = (path: string, raw: string, flag: string) => setPath(out.overrides, path, coerceText(path, raw, `flag ${flag}`));
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i];
-    const eq = arg.startsWith('--') ? arg.indexOf('=') : -1;
-    const flag = eq > 0 ? arg.slice(0, eq) : arg;
-    const inline = eq > 0 ? arg.slice(eq + 1) : undefined;
-    const value = (): string => {
-      if (inline !== undefined) return inline;
-      const v = argv[++i];
-      if (v === undefined) throw new ConfigError(`flag ${flag} needs a value`);
-      return v;
-    };
-    if (flag === '-h' || flag === '--help') out.help = true;
-    else if (flag === '--json') out.json = true;
-    else if (flag === '--no-progress') setPath(out.overrides, 'report.progress_ms', 0);
-    else if (flag === '--config') out.configPath = value();
-    else if (flag === '--set') {
-      const kv = value();
-      const k = kv.indexOf('=');
-      if (k <= 0) throw new ConfigError(`flag --set needs KEY=VALUE, got ${JSON.stringify(kv)}`);
-      set(kv.slice(0, k).trim(), kv.slice(k + 1), '--set');
-    } else if (Object.hasOwn(KEY_FLAGS, flag)) {
-      set(KEY_FLAGS[flag], value(), flag);
-      if (flag === '--replay' && !('mode' in out.overrides)) setPath(out.overrides, 'mode', 'replay');
-    } else throw new ConfigError(`unknown flag ${JSON.stringify(arg)} (see --help)`);
+  for (const { name, rawName, value = '' } of given) {
+    if (name === 'help') out.help = true;
+    else if (name === 'json') out.json = true;
+    else if (name === 'no-progress') setPath(out.overrides, 'report.progress_ms', 0);
+    else if (name === 'config') out.configPath = value;
+    else if (name === 'set') {
+      const k = value.indexOf('=');
+      if (k <= 0) throw new ConfigError(`flag --set needs KEY=VALUE, got ${JSON.stringify(value)}`);
+      set(value.slice(0, k).trim(), value.slice(k + 1), '--set');
+    } else {
+      set(KEY_FLAGS[name], value, rawName);
+      if (name === 'replay' && !('mode' in out.overrides)) setPath(out.overrides, 'mode', 'replay');
+    }
   }
   return out;
 }

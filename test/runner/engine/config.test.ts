@@ -88,6 +88,30 @@ describe('precedence: flags > RUNNER_* env > YAML > defaults', () => {
   });
 });
 
+describe('command line (node:util parseArgs)', () => {
+  test('flags apply in order: a later flag for the same key wins; --replay sets mode replay unless a flag before it set one', () => {
+    expect(parseCliArgs(['--seed', '7', '--set', 'seed=8']).overrides).toEqual({ seed: 8 });
+    expect(parseCliArgs(['--set', 'seed=8', '--seed=7']).overrides).toEqual({ seed: 7 });
+    expect(parseCliArgs(['--mode', 'paper', '--replay', 'f.jsonl']).overrides).toEqual({ mode: 'paper', feed: { path: 'f.jsonl' } });
+    expect(parseCliArgs(['--replay', 'f.jsonl', '--mode', 'paper']).overrides).toEqual({ mode: 'paper', feed: { path: 'f.jsonl' } });
+    expect(parseCliArgs(['--replay', 'f.jsonl']).overrides).toEqual({ mode: 'replay', feed: { path: 'f.jsonl' } });
+    expect(parseCliArgs(['--config', 'c.yaml', '-h'])).toMatchObject({ configPath: 'c.yaml', help: true, json: false });
+    expect(parseCliArgs(['--help']).help).toBe(true);
+    expect(parseCliArgs(['--set', 'gate.max_inflight=4', '--set', 'gate.timeout_ms=200']).overrides).toEqual({ gate: { max_inflight: 4, timeout_ms: 200 } });
+  });
+
+  test('unknown flags, missing values, values on switches and stray arguments: exit 3, the flag named, --help pointed at', () => {
+    expect(configError(() => parseCliArgs(['--frobnicate'])).message).toBe('unknown option --frobnicate; see --help');
+    expect(configError(() => parseCliArgs(['--replay', 'f.jsonl', '--seed'])).message).toBe('--seed needs a value; see --help');
+    expect(configError(() => parseCliArgs(['--set'])).message).toBe('--set needs a value; see --help');
+    expect(configError(() => parseCliArgs(['--json=yes'])).message).toBe('--json takes no value; see --help');
+    expect(configError(() => parseCliArgs(['f.jsonl'])).message).toBe('unexpected argument "f.jsonl"; see --help');
+    expect(configError(() => parseCliArgs(['-x'])).message).toBe('unknown option -x; see --help');
+    expect(configError(() => parseCliArgs(['--set', 'noequals'])).message).toContain('KEY=VALUE');
+    expect(configError(() => parseCliArgs(['--max-events', 'many'])).message).toContain('"feed.max_events"');
+  });
+});
+
 describe('start-up errors name the key (exit code 3)', () => {
   test('unknown key in YAML, env, --set; unknown flag and env variable', () => {
     expect(configError(() => loadRunnerConfig({ yamlPath: yamlFile('gate:\n  timeuot_ms: 5\n') })).message).toContain('"gate.timeuot_ms"');

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { RealClock, VirtualClock } from '../../../src/runner/clock.ts';
-import { logGamma, Rng } from '../../../src/runner/rng.ts';
+import { seededRandom as ClientSeededRandom } from '../../../src/client/index.ts';
+import { Rng as RunnerRng } from '../../../src/runner/rng.ts';
+import { logGamma, Rng, seededRandom } from '../../../src/util/rng.ts';
 
 function moments(draw: () => number, n: number): { mean: number; variance: number } {
   let s = 0;
@@ -24,6 +26,22 @@ describe('Rng', () => {
     const ys = Array.from({ length: 1000 }, () => c.nextU32());
     expect(ys.filter((y, i) => y === xs[i]).length).toBeLessThan(3);
     expect(new Set(xs).size).toBe(1000);
+  });
+
+  it('is the same algorithm as when the committed sample was generated (sfc32 via splitmix32; pinned draws)', () => {
+    const r = new Rng(42);
+    expect(Array.from({ length: 4 }, () => r.nextU32())).toEqual([1028872839, 2516511472, 400437680, 853279530]);
+    const f = new Rng(42).fork('book');
+    expect([f.nextU32(), f.nextU32()]).toEqual([529338339, 1392393533]);
+    // the runner's import path is the same module
+    expect(RunnerRng).toBe(Rng);
+  });
+
+  it('seededRandom(seed) (client jitter, test inputs) draws Rng(seed).next()', () => {
+    const a = seededRandom(42);
+    const b = new Rng(42);
+    expect(Array.from({ length: 100 }, () => a())).toEqual(Array.from({ length: 100 }, () => b.next()));
+    expect(ClientSeededRandom).toBe(seededRandom);
   });
 
   it('fork(label) is stable whatever the parent drew, and differs per label', () => {

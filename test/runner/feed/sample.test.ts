@@ -57,4 +57,10 @@ describe('committed sample', () => {
     expect(bad.stderr).toContain('unknown option --colour');
     expect(bad.stderr).toContain('usage: npm run sample');
   });
+
+  it('a missing value names the flag and points at --help (exit 2)', () => {
+    const bad = spawnSync(TSX, [SCRIPT, '--seed', '1', '--out'], { cwd: ROOT, encoding: 'utf8' });
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toMatch(/^--out needs a value; see --help\nusage: npm run sample/);
+  });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { seededRandom } from '../../../src/client/backoff.ts';
+import { seededRandom } from '../../../src/util/rng.ts';
 import {
   brier,
   CalibrationError,
