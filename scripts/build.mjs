@@ -1,36 +1,16 @@
 #!/usr/bin/env node
 // Bundles the gate into dist/ with esbuild: the main program and the two thread entry points (worker
-// pool task, journal writer). Threads then load plain JavaScript — Node 20 cannot load .ts in worker
-// threads without a loader, and loading one per thread cost ~1 s of start-up on 2 cores.
+// pool task, journal writer). The options live in scripts/bundle-options.cjs, shared with
+// src/thread-module.ts (which bundles the thread entry points on demand for a main thread run from source).
 import { build } from 'esbuild';
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import bundle from './bundle-options.cjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const pkg = JSON.parse(readFileSync(resolve(root, 'package.json'), 'utf8'));
 const started = performance.now();
-const result = await build({
-  absWorkingDir: root,
-  entryPoints: {
-    main: 'src/main.ts',
-    worker: 'src/pool/worker.ts',
-    'writer-thread': 'src/journal/writer-thread.ts',
-  },
-  outdir: 'dist',
-  outExtension: { '.js': '.mjs' },
-  bundle: true,
-  platform: 'node',
-  format: 'esm',
-  target: 'node20',
-  // dependencies stay external (uWebSockets.js is a native addon) — except typebox: its ESM tree is
-  // hundreds of small modules, ~0.5 s to import per thread; bundled and tree-shaken it loads in ms
-  external: Object.keys({ ...pkg.dependencies, ...pkg.devDependencies }).filter((d) => d !== 'typebox'),
-  sourcemap: 'linked',
-  logLevel: 'warning',
-  write: false,
-  banner: { js: "import { createRequire as __aurora_cr } from 'node:module'; const require = __aurora_cr(import.meta.url);" },
-});
+const result = await build(bundle.bundleOptions(root, Object.keys(bundle.ENTRIES), 'dist'));
 // Each file is replaced atomically (write a temporary, then rename): several `npm start` may run at
 // once (parallel conformance runs), and a process must never import a half-written bundle.
 mkdirSync(resolve(root, 'dist'), { recursive: true });

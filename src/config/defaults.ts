@@ -7,7 +7,7 @@
  * the code-level defaults of each step (CODE_DEFAULTS below), not to these values.
  */
 export const EMBEDDED_DEFAULTS = {
-  api: { host: '127.0.0.1', port: 8037, max_body_bytes: 65536, max_header_bytes: 16384, report_cooldown_ms: false, trust_proxy: false },
+  api: { host: '127.0.0.1', port: 8037, max_body_bytes: 65536, report_cooldown_ms: false, trust_proxy: false },
   ws: { max_payload_bytes: 65536, max_backpressure_bytes: 1048576, idle_timeout_s: 120 },
   pool: { threads: null, inline_when_idle: true, inline_idle_gap_us: 50, awake_share: 32 },
   journal: {

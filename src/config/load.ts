@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { load as loadYaml } from 'js-yaml';
@@ -20,23 +20,49 @@ function findPackageRoot(from: string): string {
   }
 }
 
+/** The bare-name lookup: where `AURORA_CONFIG=<n>` is searched, in order, under each base directory. */
+const NAME_DIRS = ['configs/aurora', 'configs', 'configs/runner'];
+
+/** The reserved bare name for the embedded defaults (configs/default.yaml documents the same tree). */
+export const DEFAULT_CONFIG_NAME = 'default';
+
+/** Is this AURORA_CONFIG value a path to a YAML file (rather than a bare name)? */
+export const isConfigPath = (name: string): boolean => /\.ya?ml$/i.test(name);
+
 /**
  * Finds the YAML file named by AURORA_CONFIG (else AURORA_CONFIG_NAME): a path ending in .yaml/.yml,
  * or a bare name looked up as configs/aurora/<n>.yaml, configs/<n>.yaml, configs/runner/<n>.yaml under
  * the working directory, then under the package root (gate.md 2).
  */
 export function findConfigFile(name: string, cwd: string): string | null {
-  if (/\.ya?ml$/i.test(name)) {
+  if (isConfigPath(name)) {
     const p = isAbsolute(name) ? name : resolve(cwd, name);
     return existsSync(p) ? p : null;
   }
   for (const base of [cwd, PACKAGE_ROOT]) {
-    for (const rel of [`configs/aurora/${name}.yaml`, `configs/${name}.yaml`, `configs/runner/${name}.yaml`]) {
-      const p = resolve(base, rel);
+    for (const dir of NAME_DIRS) {
+      const p = resolve(base, dir, `${name}.yaml`);
       if (existsSync(p)) return p;
     }
   }
   return null;
+}
+
+/** Every bare name `findConfigFile` can find from `cwd`, plus `default`; sorted. */
+export function knownConfigNames(cwd: string): string[] {
+  const names = new Set<string>([DEFAULT_CONFIG_NAME]);
+  for (const base of [cwd, PACKAGE_ROOT]) {
+    for (const dir of NAME_DIRS) {
+      let entries: string[];
+      try {
+        entries = readdirSync(resolve(base, dir));
+      } catch {
+        continue;
+      }
+      for (const e of entries) if (e.endsWith('.yaml')) names.add(e.slice(0, -'.yaml'.length));
+    }
+  }
+  return [...names].sort();
 }
 
 /** Parses a YAML file into a mapping; null for an empty document or empty mapping. */
@@ -61,18 +87,31 @@ export function readYamlTree(path: string): Record<string, unknown> | null {
 }
 
 /**
- * ENV > YAML > embedded defaults. A named file that does not exist, or is empty, falls back to the
- * embedded defaults with a warning, as in the reference (conformance vectors rely on it);
- * AURORA_CONFIG_STRICT=1 makes that fatal. A file that exists but does not parse is always fatal.
+ * ENV > YAML > embedded defaults.
+ *
+ * - A bare name (no .yaml/.yml) must name a file of the lookup (`findConfigFile`) or be `default` (the
+ *   embedded defaults, whatever configs/ holds): anything else — a typo like `prd` — stops start-up with
+ *   the known names, rather than running a production gate on the defaults.
+ * - A path to a YAML file that does not exist, or an empty file, falls back to the embedded defaults with
+ *   a warning, as in the reference (conformance vector `input-config-missing-file-falls-back`);
+ *   AURORA_CONFIG_STRICT=1 makes that fatal. A file that exists but does not parse is always fatal.
  */
 export function loadConfig(env: Env = process.env, cwd = process.cwd()): AppConfig {
   const warnings: string[] = [];
-  const name = envString(env, 'AURORA_CONFIG') ?? envString(env, 'AURORA_CONFIG_NAME');
+  const variable = envString(env, 'AURORA_CONFIG') !== undefined ? 'AURORA_CONFIG' : 'AURORA_CONFIG_NAME';
+  const name = envString(env, variable);
   const strict = envFlag(env, 'AURORA_CONFIG_STRICT') ?? false;
   let tree: Record<string, unknown> = EMBEDDED_DEFAULTS as unknown as Record<string, unknown>;
   let source = 'default(embedded)';
-  if (name !== undefined) {
+  if (name !== undefined && name !== DEFAULT_CONFIG_NAME) {
     const path = findConfigFile(name, cwd);
+    if (path === null && !isConfigPath(name)) {
+      throw new ConfigError(
+        `${variable}=${JSON.stringify(name)}: configuration name not found; known names: ${knownConfigNames(cwd).join(', ')} ` +
+          `(${NAME_DIRS.map((d) => `${d}/<name>.yaml`).join(', ')} under ${cwd}${cwd === PACKAGE_ROOT ? '' : ` or ${PACKAGE_ROOT}`}; ` +
+          `"${DEFAULT_CONFIG_NAME}" = the embedded defaults), or a path to a YAML file ending in .yaml/.yml`,
+      );
+    }
     if (path === null) {
       const msg = `configuration ${JSON.stringify(name)} not found`;
       if (strict) throw new ConfigError(msg);

@@ -18,7 +18,6 @@ export const ConfigTree = Type.Object(
         host: Opt(Type.String({ minLength: 1 })),
         port: Opt(Int({ minimum: 0, maximum: 65535 })),
         max_body_bytes: Opt(Int({ minimum: 1024, maximum: 16 * 1024 * 1024 })),
-        max_header_bytes: Opt(Int({ minimum: 1024, maximum: 1024 * 1024 })),
         report_cooldown_ms: Opt(Type.Boolean()),
         trust_proxy: Opt(Type.Boolean()),
       },

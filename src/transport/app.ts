@@ -7,7 +7,7 @@ import type { Metrics } from '../metrics/metrics.ts';
 import type { ReplySink } from '../pool/dispatcher.ts';
 import type { loadUws } from './uws.ts';
 import { strictUtf8 } from '../gate/utf8.ts';
-import { errorJson, isJsonContentType, readBody, readHead, readOpsHead, remoteAddress, writeJson, type RequestHead } from './http-io.ts';
+import { errorJson, isJsonContentType, readBody, readHead, readOpsHead, remoteAddress, scanFrameId, writeJson, type RequestHead } from './http-io.ts';
 
 /** A request waiting for a worker's reply: an HTTP response, or a WebSocket connection. */
 export class HttpPending {
@@ -428,8 +428,15 @@ export class GateApp {
 
   private websocket(): void {
     const d = this.d;
+    // uWS buffers a frame up to maxPayloadLength before the message handler sees it, and closes the TCP
+    // connection without a close frame above it (the client sees 1006; our close handler gets 1006
+    // "Received too big message" — uWS 20.30 cannot send 1009). So uWS gets the transport cap, and the
+    // configured ws.max_payload_bytes is checked here, where a frame over it can be answered like HTTP's
+    // 413: an error envelope with the frame's id, the connection kept open.
+    const hardCap = Math.max(WS_TRANSPORT_CAP_BYTES, d.wsMaxPayloadBytes);
+    const tooLarge = errorJson('body_too_large', `the frame exceeds ws.max_payload_bytes (${d.wsMaxPayloadBytes} bytes)`);
     this.app.ws<WsConn>('/ws', {
-      maxPayloadLength: d.wsMaxPayloadBytes,
+      maxPayloadLength: hardCap,
       idleTimeout: d.wsIdleTimeoutS,
       maxBackpressure: d.wsMaxBackpressureBytes * 2 + d.wsMaxPayloadBytes,
       closeOnBackpressureLimit: 1 as never,
@@ -452,6 +459,13 @@ export class GateApp {
       },
       message: (ws, message, isBinary) => {
         const c = ws.getUserData();
+        if (message.byteLength > d.wsMaxPayloadBytes) {
+          d.countInvalid();
+          const id = isBinary ? 'null' : scanFrameId(new Uint8Array(message));
+          ws.send(`{"id":${id},"ok":false,"error":${tooLarge.slice('{"error":'.length, -1)}}`, false);
+          this.checkBackpressure(c);
+          return;
+        }
         if (isBinary) {
           d.countInvalid();
           ws.send(`{"id":null,"ok":false,"error":${JSON.stringify({ code: 'binary_frame', message: 'send JSON as text frames' })}}`, false);
@@ -473,15 +487,25 @@ export class GateApp {
         ws.send(r.body, false);
         this.checkBackpressure(c);
       },
-      close: (ws) => {
+      close: (ws, code, message) => {
         const c = ws.getUserData();
         c.closed = true;
         c.ws = null;
         this.conns.delete(c);
+        // a frame above the transport cap: uWS dropped the connection itself (see above); still a refused frame
+        if (code === 1006 && Buffer.from(message).toString('latin1') === UWS_TOO_BIG) d.countInvalid();
       },
     });
   }
 }
+
+/**
+ * Frames up to this size (or ws.max_payload_bytes when larger) are read whole and, when over
+ * ws.max_payload_bytes, answered `body_too_large`; larger ones make uWS drop the connection.
+ */
+export const WS_TRANSPORT_CAP_BYTES = 1024 * 1024;
+/** uWS's close reason when a frame passes maxPayloadLength (WebSocketProtocol ERR_TOO_BIG_MESSAGE). */
+const UWS_TOO_BIG = 'Received too big message';
 
 /** Reply being written inside a cork callback: cork runs synchronously, so one shared slot and one
  * function replace a closure per reply. */

@@ -116,3 +116,111 @@ export function readBody(
     if (isLast) done(Buffer.concat(parts));
   });
 }
+
+/**
+ * The `id` of a WebSocket request frame the main thread refuses without deciding it (a frame over
+ * ws.max_payload_bytes): the JSON text of the frame's top-level `"id"` member (the last one, as
+ * JSON.parse keeps it) when it is a string of at most 256 characters or a safe integer — the envelope's
+ * rule (src/schema/ws.ts) — else `null`. One bounded pass over the bytes, without parsing the frame:
+ * strings are skipped with a native byte search, nested values by depth; a frame that stops being JSON
+ * ends the scan with what was read so far.
+ */
+export function scanFrameId(b: Uint8Array): string {
+  const n = b.length;
+  let i = skipWs(b, 0);
+  if (i >= n || b[i] !== 0x7b /* { */) return 'null';
+  let id = 'null';
+  i++;
+  for (;;) {
+    i = skipWs(b, i);
+    if (i >= n || b[i] === 0x7d /* } */) return id;
+    if (b[i] !== 0x22) return id;
+    const keyEnd = stringEnd(b, i);
+    if (keyEnd < 0) return id;
+    const isId = keyEnd - i === 4 ? b[i + 1] === 0x69 && b[i + 2] === 0x64 : keyEnd - i <= 16 && hasEscape(b, i, keyEnd) && decodeJsonString(b, i, keyEnd) === 'id';
+    i = skipWs(b, keyEnd);
+    if (i >= n || b[i] !== 0x3a /* : */) return id;
+    i = skipWs(b, i + 1);
+    if (i >= n) return id;
+    const valueStart = i;
+    i = valueEnd(b, i);
+    if (i < 0) return id;
+    if (isId) id = idJson(b, valueStart, i);
+    i = skipWs(b, i);
+    if (i < n && b[i] === 0x2c /* , */) i++;
+    else return id;
+  }
+}
+
+function hasEscape(b: Uint8Array, from: number, to: number): boolean {
+  for (let k = from; k < to; k++) if (b[k] === 0x5c) return true;
+  return false;
+}
+
+function skipWs(b: Uint8Array, i: number): number {
+  while (i < b.length && (b[i] === 0x20 || b[i] === 0x0a || b[i] === 0x0d || b[i] === 0x09)) i++;
+  return i;
+}
+
+/** Index just past the string starting at b[i] === '"', or -1 when it does not end. */
+function stringEnd(b: Uint8Array, i: number): number {
+  let j = i + 1;
+  for (;;) {
+    j = b.indexOf(0x22, j);
+    if (j < 0) return -1;
+    let k = j - 1;
+    while (b[k] === 0x5c) k--;
+    if ((j - 1 - k) % 2 === 0) return j + 1;
+    j++;
+  }
+}
+
+/** Index just past the JSON value starting at b[i] (strings and nesting skipped), or -1. */
+function valueEnd(b: Uint8Array, i: number): number {
+  if (b[i] === 0x22) return stringEnd(b, i);
+  if (b[i] !== 0x7b && b[i] !== 0x5b) {
+    while (i < b.length && b[i] !== 0x2c && b[i] !== 0x7d && b[i] !== 0x5d && b[i] !== 0x20 && b[i] !== 0x0a && b[i] !== 0x0d && b[i] !== 0x09) i++;
+    return i;
+  }
+  let depth = 0;
+  while (i < b.length) {
+    const c = b[i];
+    if (c === 0x22) {
+      i = stringEnd(b, i);
+      if (i < 0) return -1;
+      continue;
+    }
+    if (c === 0x7b || c === 0x5b) depth++;
+    else if (c === 0x7d || c === 0x5d) {
+      depth--;
+      if (depth === 0) return i + 1;
+    }
+    i++;
+  }
+  return -1;
+}
+
+function decodeJsonString(b: Uint8Array, from: number, to: number): string | null {
+  try {
+    return JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(b.subarray(from, to))) as string;
+  } catch {
+    return null;
+  }
+}
+
+function idJson(b: Uint8Array, from: number, to: number): string {
+  if (b[from] === 0x22) {
+    const s = decodeJsonString(b, from, to);
+    return s !== null && s.length <= 256 ? JSON.stringify(s) : 'null';
+  }
+  if (to - from > 32) return 'null';
+  const text = Buffer.from(b.buffer, b.byteOffset + from, to - from).toString('latin1');
+  if (!/^-?\d/.test(text)) return 'null';
+  let v: unknown;
+  try {
+    v = JSON.parse(text);
+  } catch {
+    return 'null';
+  }
+  return typeof v === 'number' && Number.isSafeInteger(v) ? JSON.stringify(v) : 'null';
+}

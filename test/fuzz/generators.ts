@@ -654,14 +654,14 @@ const wsInvalidUtf8 = fc.tuple(validPretrade, fc.constantFrom(...BAD_UTF8), fc.d
   return { cat: 'invalid_utf8_frame', data, binary: false, expect: isValidUtf8(data) ? { kind: 'any', id: null, bodyKind: 'unknown' } : { kind: 'utf8' }, mayDecide: false };
 });
 
-/** Frames above ws.max_payload_bytes close the connection (api.md); at or under it they are answered. */
+/** Frames above ws.max_payload_bytes get body_too_large with their id (api.md); at or under it they are answered. */
 const frameSize = (limit: number, over: boolean) =>
   fc.tuple(fc.integer({ min: 0, max: 64 }), fc.oneof(fc.constant(0), fc.integer({ min: 65, max: 100_000 })), wsId).map(([d, far, id]): WsCase => {
     const size = over ? limit + 1 + d + far : limit - d;
     const base = JSON.stringify({ id, op: 'pretrade.check', body: { account: {}, order: {}, market: { latency_ms: 1 }, pad: '' } });
     const data = buf(base.replace('"pad":""', `"pad":"${'x'.repeat(size - Buffer.byteLength(base))}"`));
     return over
-      ? { cat: 'frame_over_limit', data, binary: false, expect: { kind: 'close' }, mayDecide: false }
+      ? { cat: 'frame_over_limit', data, binary: false, expect: { kind: 'error', id: typeof id === 'string' && id.length > 256 ? null : id, codes: ['body_too_large'] }, mayDecide: false }
       : { cat: 'frame_at_limit', data, binary: false, expect: { kind: 'ok', id, body: 'decision' }, mayDecide: true };
   });
 
