@@ -53,6 +53,25 @@ async function main(): Promise<void> {
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
+  // A request cannot throw out of the decision path (GateService.handleBytes answers 500), but code
+  // outside it (an ops handler, a timer, a library) still can. Node's default would exit at once and lose
+  // the journal lines still in the rings; instead log it, stop as on SIGTERM (answer what is in flight,
+  // flush the journal) and exit 1 — state after an unknown error is not trusted, so the gate does not
+  // keep deciding (a supervisor restarts it; the runner's client fails closed meanwhile).
+  let fatalSeen = false;
+  const fatal = (kind: 'uncaughtException' | 'unhandledRejection') => (err: unknown) => {
+    log.fatal({ err, kind }, 'uncaught error: stopping the gate and exiting 1');
+    if (fatalSeen) return;
+    fatalSeen = true;
+    const exit = () => process.exit(1);
+    setTimeout(exit, 5000).unref();
+    if (gate === null) return exit();
+    if (stopping) return; // a stop is already under way; the timer bounds it
+    stopping = true;
+    gate.stop().then(exit, exit);
+  };
+  process.on('uncaughtException', fatal('uncaughtException'));
+  process.on('unhandledRejection', fatal('unhandledRejection'));
   gate = await startGate(cfg, { sessionDir, runId, log });
   if (stopRequested !== null) stop(stopRequested);
 }

@@ -13,6 +13,7 @@ export interface ChildGate {
   port: number;
   url: string;
   stderr(): string;
+  stdout(): string;
   signal(sig: NodeJS.Signals): void;
   /** exit code / signal, or null if still running after timeoutMs */
   waitExit(timeoutMs: number): Promise<{ code: number | null; signal: NodeJS.Signals | null } | null>;
@@ -41,6 +42,7 @@ export async function startChildGate(sessionDir: string, env: Record<string, str
         port,
         url: `http://127.0.0.1:${port}`,
         stderr: () => err,
+        stdout: () => out,
         signal: (sig) => void child.kill(sig),
         async waitExit(timeoutMs) {
           if (exit !== null) return exit;
