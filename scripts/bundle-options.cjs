@@ -11,6 +11,10 @@ const ENTRIES = {
   main: 'src/main.ts',
   worker: 'src/pool/worker.ts',
   'writer-thread': 'src/journal/writer-thread.ts',
+  // the operator CLI and the runner: `npm run ctl` / `npm run runner` run these bundles, so an
+  // installation without dev dependencies (no tsx, no esbuild) runs every program from dist/
+  ctl: 'src/ctl/cli.ts',
+  runner: 'src/runner/cli.ts',
 };
 
 /** The bundles a thread loads (`new Worker` / piscina): everything but main. */

@@ -327,10 +327,10 @@ describe('rotate-token', () => {
   });
 });
 
-describe('as a child process (tsx src/ctl/cli.ts)', () => {
+describe('as a child process (node dist/ctl.mjs, as npm run ctl runs it)', () => {
   const run = (args: string[], env: Record<string, string>) =>
     new Promise<Run>((resolve) => {
-      const child = spawn(join(REPO_ROOT, 'node_modules', '.bin', 'tsx'), [join(REPO_ROOT, 'src', 'ctl', 'cli.ts'), ...args], {
+      const child = spawn(process.execPath, [join(REPO_ROOT, 'dist', 'ctl.mjs'), ...args], {
         cwd: REPO_ROOT,
         env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/tmp', ...env },
         stdio: ['ignore', 'pipe', 'pipe'],
@@ -342,7 +342,7 @@ describe('as a child process (tsx src/ctl/cli.ts)', () => {
       child.on('exit', (code) => resolve({ code: code ?? -1, out, err }));
     });
 
-  // one process (tsx start-up is the slow part): argv, env, stdout and a non-zero exit code all cross
+  // one process (start-up is the slow part): argv, env, stdout and a non-zero exit code all cross
   it('status --json with a refused token: the JSON on stdout, exit code 1, the token not printed', async () => {
     const r = await run(['status', '--json'], { AURORA_URL: gate.url, OPS_TOKEN: WRONG });
     expect(r.code, r.err).toBe(1);

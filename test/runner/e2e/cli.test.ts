@@ -1,5 +1,5 @@
 /**
- * `tsx src/runner/cli.ts` as a child process, as `npm run runner` runs it: exit codes, the report
+ * `node dist/runner.mjs` (built by `npm test`'s pretest) as a child process, as `npm run runner` runs it: exit codes, the report
  * file, progress lines on stderr, the summary table on stdout and the session files.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -24,7 +24,7 @@ function cli(
   onStderr?: (text: string, child: ChildProcess) => void,
 ): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', join(REPO_ROOT, 'src/runner/cli.ts'), ...args], {
+    const child = spawn(process.execPath, [join(REPO_ROOT, 'dist/runner.mjs'), ...args], {
       cwd: REPO_ROOT,
       env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? dir, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
