@@ -1,6 +1,6 @@
 /**
- * Rotation helpers for the journal writer thread (service.md 4.4): archive naming, gzip, retention.
- * Pure file-system helpers, no thread state; used only by writer-thread.ts.
+ * Rotation for the journal writer thread (service.md 4.4): when a file rotates (Rotator), archive naming,
+ * gzip, retention. Used only by the writer thread's modules.
  */
 import * as fs from 'node:fs';
 import { join } from 'node:path';
@@ -121,4 +121,116 @@ export function applyRetention(dir: string, name: string, retentionDays: number,
     }
   }
   return deleted;
+}
+
+/** What rotation needs of a journal file (file-sink.ts FileSink). */
+export interface RotatableFile {
+  readonly name: string;
+  readonly path: string;
+  readonly maxBytes: number;
+  fd: number | null;
+  size: number;
+  day: number;
+  dirty: boolean;
+  part: number;
+  rotateNotBefore: number;
+  fsync(): void;
+  closeFd(): void;
+  /** throws on failure */
+  open(): void;
+  report(op: string, e: unknown, count: boolean): void;
+}
+
+/** The rotation of a session directory's files and their background gzips (one per writer thread). */
+export class Rotator {
+  private readonly pending = new Set<Promise<void>>();
+  private readonly dir: string;
+  private readonly gzipLevel: number;
+  private readonly retentionDays: number;
+
+  constructor(dir: string, gzipLevel: number, retentionDays: number) {
+    this.dir = dir;
+    this.gzipLevel = gzipLevel;
+    this.retentionDays = retentionDays;
+  }
+
+  /**
+   * Before a chunk is written to `f`: if the UTC day changed since the last write/rotation, or size >= max bytes,
+   * and the current file is non-empty, rename it to `<stem>.<UTC YYYYMMDD.HHMMSS>.part<N>.jsonl`, reopen a fresh
+   * file, gzip the archive (in the background, on the libuv pool) and then apply retention.
+   * The check happens before a record is written, so a file may exceed max bytes by one record.
+   */
+  maybeRotate(f: RotatableFile): void {
+    if (f.fd === null) return;
+    const now = Date.now();
+    const day = utcDay(now);
+    if (f.size === 0) {
+      f.day = day;
+      return;
+    }
+    if (day === f.day && f.size < f.maxBytes) return;
+    if (now < f.rotateNotBefore) return;
+    // the archive must be complete on disk before it is renamed/compressed
+    if (f.dirty) f.fsync();
+    const dir = this.dir;
+    let part = f.part + 1;
+    let arch = archiveName(f.name, now, part);
+    while (fs.existsSync(join(dir, arch)) || fs.existsSync(join(dir, arch + '.gz'))) arch = archiveName(f.name, now, ++part);
+    f.closeFd();
+    try {
+      fs.renameSync(f.path, join(dir, arch));
+    } catch (e) {
+      // keep appending to the current file; retry the rotation in 10 s
+      f.report('rotate (rename)', e, false);
+      f.rotateNotBefore = now + 10_000;
+      try {
+        f.open();
+      } catch (e2) {
+        f.report('reopen', e2, true);
+      }
+      return;
+    }
+    f.part = part;
+    try {
+      f.open();
+    } catch (e) {
+      f.report('open', e, true); // the next write retries the open
+    }
+    f.day = day;
+    fsyncDir(dir);
+    this.compress(f, join(dir, arch));
+  }
+
+  /** Plain archives an earlier writer left (stopped mid-gzip): gzip them now. */
+  compressLeftovers(f: RotatableFile): void {
+    for (const plain of plainArchivesOf(this.dir, f.name)) {
+      fs.rmSync(join(this.dir, plain + '.gz.tmp'), { force: true });
+      this.compress(f, join(this.dir, plain));
+    }
+  }
+
+  private compress(f: RotatableFile, plainPath: string): void {
+    const p: Promise<void> = gzipArchive(plainPath, this.gzipLevel)
+      .then(
+        () => {
+          applyRetention(this.dir, f.name, this.retentionDays, Date.now());
+        },
+        (e: unknown) => {
+          // no line is lost: the plain archive stays (and is retried at the next start)
+          f.report('gzip archive of', e, false);
+          try {
+            fs.rmSync(plainPath + '.gz.tmp', { force: true });
+          } catch {
+            /* ignore */
+          }
+        },
+      )
+      .finally(() => this.pending.delete(p));
+    this.pending.add(p);
+  }
+
+  /** Resolves once no gzip runs. */
+  async idle(): Promise<void> {
+    while (this.pending.size > 0) await Promise.allSettled([...this.pending]);
+  }
 }

@@ -1,229 +1,114 @@
 /**
  * Main-thread handle of the journal writer thread (service.md 4.4, protocol.md "Journal").
  *
- * One dedicated `node:worker_threads` Worker (writer-thread.ts) owns every JSONL file of the session directory.
- * Producers (the main thread, pool workers) get a MessagePort from `attachProducer()` and post
- * `{type:'batch', events, denied, success, failed, raw, lines}` messages on it, then `{type:'end'}`.
- * The thread writes each file's chunk of a batch with whole-line writes, fsyncs on a timer and on a line
- * threshold, rotates + gzips, and publishes cumulative stats into a SharedArrayBuffer read by `stats()`.
+ * One dedicated `node:worker_threads` Worker (writer-thread.ts) owns every JSONL file of the session
+ * directory. Producers (the main thread, pool workers) each copy their lines into their own shared-memory
+ * ring (ring-producer.ts); the main thread registers every ring here with `attach(name, ring)` and ends
+ * it with `detach(name)` ("write everything left in it, then forget it"). The thread writes each record
+ * with whole-line writes, fsyncs on a timer and on a line threshold, rotates + gzips, and publishes
+ * cumulative stats into a SharedArrayBuffer read by `stats()`.
+ *
+ * Supervision: the registry of rings lives here, so when the thread dies (crash, OOM, uncaught error,
+ * terminate) the journal is marked failing at once (stats, onError callbacks), and a new thread is started
+ * — after 0, 100, 200, 400 … ms (at most 5 s) while it keeps dying — on the same rings and stats buffer:
+ * it continues the counters, settles the one record that was being written (never written twice), and
+ * writes everything else still in the rings. No producer waits for it meanwhile (ring-producer.ts).
  */
-import { Worker, MessageChannel, type MessagePort } from 'node:worker_threads';
+import { Worker } from 'node:worker_threads';
+import { writeSync } from 'node:fs';
 import { threadModuleUrl } from '../thread-module.ts';
 import type { RingBuffers } from '../pool/ring.ts';
-import { writeSync } from 'node:fs';
-
+import { registerTestHooks } from '../testing/hooks.ts';
+import { BELL_BYTES } from './bell.ts';
 import { DEFAULT_FILES, JOURNAL_FILE_KEYS, type JournalFileKey, type JournalFiles } from './files.ts';
+import { DEFAULT_WRITER_OPTIONS, type ControlMessage, type FaultInjection, type ProducerSpec, type ThreadMessage, type WriterOptions, type WriterThreadData } from './protocol.ts';
+import { allocateStats, StatsReader, type JournalStats } from './stats.ts';
 
-export { DEFAULT_FILES, JOURNAL_FILE_KEYS, type JournalFileKey, type JournalFiles };
+export { DEFAULT_FILES, DEFAULT_WRITER_OPTIONS, JOURNAL_FILE_KEYS, type FaultInjection, type JournalFileKey, type JournalFiles, type JournalStats, type WriterOptions };
 
-export interface FaultInjection {
-  /** TEST ONLY: open this file read-only so every write to it fails for real (EBADF from write(2)). */
-  failWritesFor?: JournalFileKey;
-  /** Number of failing writes before the file is reopened normally (default: fail forever). */
-  failCount?: number;
-}
+/** The `file` onError reports when the thread itself died. */
+export const WRITER_THREAD = 'writer_thread';
 
-export interface WriterOptions {
-  sessionDir: string;
-  files: JournalFiles;
-  /** default 50: fsync dirty files at least this often */
-  fsyncIntervalMs: number;
-  /** default 256: or as soon as this many lines were written since the last fsync */
-  fsyncLines: number;
-  /** rotation threshold of `events` (default 100 MiB) */
-  eventsMaxBytes: number;
-  /** rotation threshold of the four order files (default 200 MiB) */
-  ordersMaxBytes: number;
-  /** delete rotated archives (mtime) older than this; 0 = keep. Default 7. */
-  retentionDays: number;
-  /**
-   * zlib level of rotated archives, 1..9. Default 3: on JSONL journals it costs about a third of level 6's
-   * CPU for archives ~13 % larger (docs/performance.md); the CPU is taken from the decision threads.
-   */
-  gzipLevel: number;
-  /** TEST ONLY, see FaultInjection. */
-  faultInjection?: FaultInjection;
-}
-
-export const DEFAULT_WRITER_OPTIONS: Omit<WriterOptions, 'sessionDir'> = {
-  files: DEFAULT_FILES,
-  fsyncIntervalMs: 50,
-  fsyncLines: 256,
-  eventsMaxBytes: 100 * 1024 * 1024,
-  ordersMaxBytes: 200 * 1024 * 1024,
-  retentionDays: 7,
-  gzipLevel: 3,
-};
-
-export interface JournalStats {
-  linesReceived: number;
-  linesWritten: number;
-  bytesWritten: number;
-  fsyncs: number;
-  writeErrors: Record<JournalFileKey, number>;
-  lastWriteMs: number | null;
-  failing: boolean;
-  lastError: string | null;
-  /** messages received by the thread but not yet written (lag) */
-  batchesPending: number;
-}
-
-/** A producer message (each string: zero or more complete lines, each ending "\n"). */
-export type ProducerMessage =
-  | { type: 'batch'; events: string; denied: string; success: string; failed: string; raw: string; lines: number }
-  | { type: 'end' };
-
-// ---------------------------------------------------------------------------------------------------------
-// Stats buffer layout (shared with writer-thread.ts). A seqlock makes every snapshot consistent:
-// Int32 [0] = sequence (odd while the thread is updating), Float64 fields from byte 8, then the UTF-8 bytes of
-// lastError. Float64 stores are not atomic in JS; the seqlock detects torn reads and the reader retries.
-// ---------------------------------------------------------------------------------------------------------
-export const ST = {
-  linesReceived: 0,
-  linesWritten: 1,
-  bytesWritten: 2,
-  fsyncs: 3,
-  writeErrors0: 4, // 5 slots, JOURNAL_FILE_KEYS order
-  lastWriteMs: 9, // NaN = null
-  failing: 10,
-  batchesPending: 11,
-  lastErrorLen: 12, // bytes; -1 = null
-  lastErrorGen: 13, // bumped whenever lastError changes
-} as const;
-export const ST_FIELDS = 14;
-export const ST_F64_OFFSET = 8;
-export const ST_ERR_OFFSET = ST_F64_OFFSET + ST_FIELDS * 8;
-export const ST_ERR_BYTES = 1024;
-export const ST_BYTES = ST_ERR_OFFSET + ST_ERR_BYTES;
-
-/** Data handed to the thread (structured-cloned; the SharedArrayBuffer is shared, not copied). */
-export interface WriterThreadData {
-  opts: WriterOptions;
-  stats: SharedArrayBuffer;
-  /** journal doorbell: [0] bumped by producers, [1] = 1 while the thread sleeps on it */
-  bell: SharedArrayBuffer;
-}
-
-/** thread -> main */
-export type ThreadMessage =
-  | { type: 'ready' }
-  | { type: 'startError'; message: string }
-  | { type: 'error'; file: JournalFileKey; message: string }
-  | { type: 'closed' };
-
-/** main -> thread */
-export type ControlMessage =
-  | { type: 'attach'; name: string; port: MessagePort; ring?: RingBuffers }
-  | { type: 'detach'; name: string }
-  | { type: 'close'; timeoutMs: number };
-
-/** Extra time the main thread grants the thread after the 'end' wait, for the final write/fsync and pending gzips. */
+/** Extra time the main thread grants the thread after the producers' wait, for the final write/fsync and pending gzips. */
 const CLOSE_GRACE_MS = 3000;
+/** A thread that served this long resets the restart backoff. */
+const STABLE_MS = 10_000;
 
-const THREAD_URL = threadModuleUrl('writer-thread', './writer-thread.ts', import.meta.url);
-
-/**
- * Start the writer thread from its .ts source.
- *
- * `new Worker(new URL('./writer-thread.ts', import.meta.url))` does NOT load on Node 20, neither under
- * `tsx src/main.ts` nor under vitest: tsx (4.x) only registers its module hooks in a Worker on Node >= 22.22.3
- * (on Node 20 its inherited `--import tsx` loader is a no-op outside the main thread because it cannot tell user
- * workers from the internal hooks thread), so inheriting execArgv or adding `--import tsx` to execArgv gives
- * ERR_UNKNOWN_FILE_EXTENSION; vitest transforms TS in-process and gives the same error.
- * Robust approach, verified under `npx tsx` and vitest: a tiny eval'd bootstrap first tries to import the thread
- * module directly (works wherever a TS loader is already active in workers, e.g. newer Node + tsx) and, only on
- * ERR_UNKNOWN_FILE_EXTENSION, registers tsx's ESM hooks inside the worker (`tsx/esm/api` register()) and imports
- * it again. The first attempt carries a query string because Node caches a failed import per URL.
- * A compiled .js build would load the file directly (no bootstrap).
- */
-function spawnWriterThread(workerData: WriterThreadData): Worker {
-  if (!THREAD_URL.pathname.endsWith('.ts')) return new Worker(THREAD_URL, { workerData });
-  let tsxApi = 'tsx/esm/api';
-  try {
-    tsxApi = import.meta.resolve('tsx/esm/api');
-  } catch {
-    /* bare specifier: resolved from the working directory */
-  }
-  const u = JSON.stringify(THREAD_URL.href);
-  const code =
-    `import(${u} + '?direct').catch(async (e) => {\n` +
-    `  if (!e || e.code !== 'ERR_UNKNOWN_FILE_EXTENSION') throw e;\n` +
-    `  (await import(${JSON.stringify(tsxApi)})).register();\n` +
-    `  await import(${u});\n` +
-    `}).catch((e) => { setImmediate(() => { throw e; }); });\n`;
-  return new Worker(code, { eval: true, workerData });
+/** Delay before restart number `consecutive` (0-based) of a thread that keeps dying: 0, 100, 200, 400 … 5000 ms. */
+export function restartDelayMs(consecutive: number): number {
+  return consecutive <= 0 ? 0 : Math.min(5000, 100 * 2 ** (consecutive - 1));
 }
 
-function readStats(i32: Int32Array, f64: Float64Array, bytes: Uint8Array, cache: { gen: number; text: string | null }): JournalStats {
-  let snap: Float64Array = f64.slice();
-  for (let attempt = 0; attempt < 10_000; attempt++) {
-    const s1 = Atomics.load(i32, 0);
-    if (s1 & 1) continue;
-    snap = f64.slice();
-    if (Atomics.load(i32, 0) === s1) break;
+export interface RestartInfo {
+  /** restarts so far, this one included */
+  restarts: number;
+  /** why the previous thread is gone */
+  reason: string;
+  /** how long no thread served */
+  downMs: number;
+}
+
+const THREAD_URL = threadModuleUrl('writer-thread');
+
+/** Starts a writer thread (a plain-JavaScript bundle: see thread-module.ts). */
+function spawnWriterThread(workerData: WriterThreadData): Worker {
+  return new Worker(THREAD_URL, { workerData });
+}
+
+function describe(e: unknown): string {
+  return e instanceof Error ? `${e.name}: ${e.message}` : String(e);
+}
+
+function stderr(line: string): void {
+  try {
+    writeSync(2, line + '\n');
+  } catch {
+    /* nothing left to report to */
   }
-  const gen = snap[ST.lastErrorGen];
-  if (gen !== cache.gen) {
-    const len = snap[ST.lastErrorLen];
-    // copy out of the shared buffer first: TextDecoder refuses shared views
-    cache.text = len < 0 ? null : new TextDecoder().decode(bytes.slice(0, Math.min(len, ST_ERR_BYTES)));
-    cache.gen = gen;
-  }
-  const writeErrors = {} as Record<JournalFileKey, number>;
-  JOURNAL_FILE_KEYS.forEach((k, i) => (writeErrors[k] = snap[ST.writeErrors0 + i]));
-  const lw = snap[ST.lastWriteMs];
-  return {
-    linesReceived: snap[ST.linesReceived],
-    linesWritten: snap[ST.linesWritten],
-    bytesWritten: snap[ST.bytesWritten],
-    fsyncs: snap[ST.fsyncs],
-    writeErrors,
-    lastWriteMs: Number.isNaN(lw) ? null : lw,
-    failing: snap[ST.failing] !== 0,
-    lastError: cache.text,
-    batchesPending: snap[ST.batchesPending],
-  };
 }
 
 export class JournalWriter {
-  readonly #worker: Worker;
-  readonly #i32: Int32Array;
-  readonly #f64: Float64Array;
-  readonly #bytes: Uint8Array;
-  readonly #errCache = { gen: 0, text: null as string | null };
-  readonly #errorCbs: ((file: string, message: string) => void)[] = [];
-  #closePromise: Promise<JournalStats> | null = null;
-  #onClosed: (() => void) | null = null;
-  #exited = false;
-
-  /** the shared doorbell producers with a journal ring use to wake the thread */
+  /** the shared doorbell producers use to wake the thread (and count dropped lines) */
   readonly bell: SharedArrayBuffer;
+  readonly #opts: WriterOptions;
+  readonly #statsBuffer: SharedArrayBuffer;
+  readonly #reader: StatsReader;
+  /** every ring not yet fully drained: what a replacement thread starts with */
+  readonly #producers = new Map<number, ProducerSpec>();
+  readonly #byName = new Map<string, number>();
+  #nextId = 1;
+  /** the current thread (starting or serving), and whether it said 'ready' */
+  #thread: Worker | null = null;
+  #ready = false;
+  /** why no thread serves (null while one does) */
+  #down: string | null = null;
+  #downSinceMs = 0;
+  #upSinceMs = 0;
+  #restarts = 0;
+  #consecutiveDeaths = 0;
+  #restartTimer: NodeJS.Timeout | null = null;
+  /** a restart is due (its delay passed) but waits: for the hold (tests), or for a start in progress */
+  #restartDue = false;
+  #hold = false;
+  #closeState: { deadline: number; finish: () => void } | null = null;
+  #closePromise: Promise<JournalStats> | null = null;
+  /** closed (or never started): no thread is started any more */
+  #finished = false;
+  #deathWaiters: (() => void)[] = [];
+  readonly #errorCbs: ((file: string, message: string) => void)[] = [];
+  readonly #restartCbs: ((info: RestartInfo) => void)[] = [];
 
-  private constructor(worker: Worker, sab: SharedArrayBuffer, bell: SharedArrayBuffer) {
-    this.#worker = worker;
-    this.bell = bell;
-    this.#i32 = new Int32Array(sab, 0, 1);
-    this.#f64 = new Float64Array(sab, ST_F64_OFFSET, ST_FIELDS);
-    this.#bytes = new Uint8Array(sab, ST_ERR_OFFSET, ST_ERR_BYTES);
-    worker.on('message', (m: ThreadMessage) => {
-      if (m.type === 'error') {
-        for (const cb of this.#errorCbs) {
-          try {
-            cb(m.file, m.message);
-          } catch {
-            /* a listener's bug must not break the others */
-          }
-        }
-      } else if (m.type === 'closed') {
-        this.#onClosed?.();
-      }
-    });
-    worker.on('error', (e) => {
-      writeSync(2, `[journal] writer thread crashed: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
-    });
-    worker.on('exit', () => {
-      this.#exited = true;
-      this.#onClosed?.();
+  private constructor(opts: WriterOptions) {
+    this.#opts = opts;
+    this.#statsBuffer = allocateStats();
+    this.#reader = new StatsReader(this.#statsBuffer);
+    this.bell = new SharedArrayBuffer(BELL_BYTES);
+    registerTestHooks(this, {
+      killJournalWriter: (how) => this.#testKill(how),
+      holdWriterRestart: (hold) => {
+        this.#hold = hold;
+        this.#maybeRestart();
+      },
     });
   }
 
@@ -232,74 +117,58 @@ export class JournalWriter {
    * `raw` is created on first write). Rejects if the session dir or one of those files cannot be opened.
    * Options not given take DEFAULT_WRITER_OPTIONS (a full WriterOptions is accepted as is).
    */
-  static start(opts: Pick<WriterOptions, 'sessionDir'> & Partial<WriterOptions>): Promise<JournalWriter> {
-    const full: WriterOptions = { ...DEFAULT_WRITER_OPTIONS, ...opts, files: { ...DEFAULT_FILES, ...opts.files } };
-    const sab = new SharedArrayBuffer(ST_BYTES);
-    const f64 = new Float64Array(sab, ST_F64_OFFSET, ST_FIELDS);
-    f64[ST.lastWriteMs] = NaN;
-    f64[ST.lastErrorLen] = -1;
-    const bell = new SharedArrayBuffer(16);
-    const worker = spawnWriterThread({ opts: full, stats: sab, bell });
-    return new Promise<JournalWriter>((resolve, reject) => {
-      const cleanup = (): void => {
-        worker.off('message', onMsg);
-        worker.off('error', onErr);
-        worker.off('exit', onExit);
-      };
-      const onMsg = (m: ThreadMessage): void => {
-        if (m.type === 'ready') {
-          cleanup();
-          resolve(new JournalWriter(worker, sab, bell));
-        } else if (m.type === 'startError') {
-          cleanup();
-          void worker.terminate();
-          reject(new Error(`journal writer: ${m.message}`));
-        }
-      };
-      const onErr = (e: unknown): void => {
-        cleanup();
-        void worker.terminate();
-        reject(e instanceof Error ? e : new Error(String(e)));
-      };
-      const onExit = (code: number): void => {
-        cleanup();
-        reject(new Error(`journal writer thread exited during start (code ${code})`));
-      };
-      worker.on('message', onMsg);
-      worker.on('error', onErr);
-      worker.on('exit', onExit);
-    });
+  static async start(opts: Pick<WriterOptions, 'sessionDir'> & Partial<WriterOptions>): Promise<JournalWriter> {
+    const w = new JournalWriter({ ...DEFAULT_WRITER_OPTIONS, ...opts, files: { ...DEFAULT_FILES, ...opts.files } });
+    try {
+      await w.#spawn(false);
+    } catch (e) {
+      w.#finished = true;
+      throw e;
+    }
+    return w;
   }
 
   /**
-   * A new producer: returns the producer end of a new MessageChannel (transfer it to a worker, or keep it on the
-   * main thread). Attaching an existing name replaces the old producer (its already-posted batches are written
-   * first). Throws once close() was called.
+   * Registers a producer's ring (the thread starts reading it). Attaching a name again detaches the old
+   * ring first (it is still written completely). Throws once close() was called.
    */
-  attachProducer(name: string, ring?: RingBuffers): MessagePort {
-    if (this.#closePromise || this.#exited) throw new Error('journal writer is closing/closed');
-    const { port1, port2 } = new MessageChannel();
-    this.#worker.postMessage({ type: 'attach', name, port: port2, ring } satisfies ControlMessage, [port2]);
-    return port1;
-  }
-
-  /** The producer died: write what it already posted, stop waiting for its 'end'. */
-  detachProducer(name: string): void {
-    if (this.#exited) return;
-    this.#worker.postMessage({ type: 'detach', name } satisfies ControlMessage);
-  }
-
-  /** Cumulative stats, synchronous (read from the SharedArrayBuffer the thread updates). */
-  stats(): JournalStats {
-    return readStats(this.#i32, this.#f64, this.#bytes, this.#errCache);
+  attach(name: string, ring: RingBuffers): void {
+    if (this.#closePromise || this.#finished) throw new Error('journal writer is closing/closed');
+    if (this.#byName.has(name)) this.detach(name);
+    const spec: ProducerSpec = { id: this.#nextId++, name, ring, detaching: false };
+    this.#producers.set(spec.id, spec);
+    this.#byName.set(name, spec.id);
+    this.#post({ type: 'attach', producer: spec });
   }
 
   /**
-   * Waits until every attached producer posted {type:'end'} (or was detached, or `timeoutMs` passed; batches
-   * already queued on a timed-out producer's port are still written), writes everything received, fsyncs and
-   * closes every file, terminates the thread. Idempotent. If the thread does not confirm within
-   * timeoutMs + 3 s (e.g. a huge gzip still running), it is terminated anyway: live files are already fsynced
-   * and closed by then; an unfinished archive stays as a plain `.partN.jsonl` and is gzipped at the next start.
+   * The producer is done (its task ended or its thread died; every record it committed is in the ring):
+   * the thread writes everything left in the ring, then forgets it — also a thread started after a death.
+   */
+  detach(name: string): void {
+    const id = this.#byName.get(name);
+    if (id === undefined) return;
+    this.#byName.delete(name);
+    const spec = this.#producers.get(id);
+    if (spec === undefined) return;
+    spec.detaching = true;
+    this.#post({ type: 'detach', id });
+  }
+
+  /** Cumulative stats, synchronous (read from the SharedArrayBuffer the threads update). */
+  stats(): JournalStats {
+    const s = this.#reader.read(this.#restarts);
+    if (this.#down !== null) s.failing = true;
+    return s;
+  }
+
+  /**
+   * Waits until every attached producer was detached (or `timeoutMs` passed; what a producer still not
+   * detached put into its ring is written anyway), writes everything, fsyncs and closes every file,
+   * terminates the thread. While no thread serves (it died), waits for the replacement first. Idempotent.
+   * If the thread does not confirm within timeoutMs + 3 s (e.g. a huge gzip still running), it is
+   * terminated anyway: live files are already fsynced and closed by then; an unfinished archive stays as a
+   * plain `.partN.jsonl` and is gzipped at the next start.
    */
   close(timeoutMs = 4000): Promise<JournalStats> {
     if (this.#closePromise) return this.#closePromise;
@@ -309,26 +178,176 @@ export class JournalWriter {
         if (done) return;
         done = true;
         clearTimeout(safety);
-        this.#onClosed = null;
+        this.#finished = true;
+        if (this.#restartTimer) clearTimeout(this.#restartTimer);
         const stats = this.stats();
-        void this.#worker.terminate().then(
+        const w = this.#thread;
+        this.#thread = null;
+        if (w === null) return resolve(stats);
+        void w.terminate().then(
           () => resolve(stats),
           () => resolve(stats),
         );
       };
       const safety = setTimeout(() => {
-        writeSync(2, `[journal] writer thread did not confirm close within ${timeoutMs + CLOSE_GRACE_MS} ms; terminating\n`);
+        stderr(`[journal] writer thread did not confirm close within ${timeoutMs + CLOSE_GRACE_MS} ms; terminating`);
         finish();
       }, timeoutMs + CLOSE_GRACE_MS);
-      this.#onClosed = finish;
-      if (this.#exited) return finish();
-      this.#worker.postMessage({ type: 'close', timeoutMs } satisfies ControlMessage);
+      this.#closeState = { deadline: Date.now() + timeoutMs, finish };
+      if (this.#finished) return finish();
+      if (this.#thread !== null && this.#ready) this.#post({ type: 'close', timeoutMs });
+      else if (this.#restartTimer !== null) {
+        // do not sit out a backoff: restart now (the hold of the tests does not apply either)
+        clearTimeout(this.#restartTimer);
+        this.#restartTimer = null;
+        this.#restartDue = true;
+        this.#maybeRestart();
+      } else this.#maybeRestart();
     });
     return this.#closePromise;
   }
 
-  /** Called on the main thread for each write error; `file` is the JournalFiles key (e.g. 'events'). */
+  /** Called on the main thread for each write error (`file` = a JournalFiles key), dropped lines (`'ring'`), and a death of the thread (WRITER_THREAD). */
   onError(cb: (file: string, message: string) => void): void {
     this.#errorCbs.push(cb);
+  }
+
+  /** Called when a replacement thread serves. */
+  onRestart(cb: (info: RestartInfo) => void): void {
+    this.#restartCbs.push(cb);
+  }
+
+  // ---- the thread --------------------------------------------------------------------------------------------
+
+  #post(m: ControlMessage): void {
+    // a thread still starting queues it (its snapshot of the registry is older than this message)
+    this.#thread?.postMessage(m);
+  }
+
+  /** Starts a thread on the current registry; resolves once it serves, rejects if it exits first. */
+  #spawn(restart: boolean): Promise<void> {
+    const worker = spawnWriterThread({ opts: this.#opts, stats: this.#statsBuffer, bell: this.bell, producers: [...this.#producers.values()], restart });
+    this.#thread = worker;
+    this.#ready = false;
+    return new Promise<void>((resolve, reject) => {
+      let ready = false;
+      let crash: string | null = null;
+      worker.on('message', (m: ThreadMessage) => {
+        if (worker !== this.#thread) return;
+        switch (m.type) {
+          case 'ready':
+            ready = true;
+            this.#ready = true;
+            this.#up(restart);
+            resolve();
+            break;
+          case 'startError':
+            crash = m.message;
+            void worker.terminate();
+            break;
+          case 'error':
+            this.#emitError(m.file, m.message);
+            break;
+          case 'detached': {
+            const spec = this.#producers.get(m.id);
+            if (spec?.detaching) this.#producers.delete(m.id);
+            break;
+          }
+          case 'closed':
+            this.#closeState?.finish();
+            break;
+        }
+      });
+      worker.on('error', (e) => {
+        crash = describe(e);
+        stderr(`[journal] writer thread crashed: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
+      });
+      worker.on('exit', (code) => {
+        if (worker !== this.#thread) return;
+        this.#thread = null;
+        this.#ready = false;
+        const reason = crash !== null ? `${crash} (exit code ${code})` : `exit code ${code}`;
+        if (!ready) {
+          reject(new Error(`journal writer: ${crash ?? `thread exited during start (code ${code})`}`));
+          return;
+        }
+        this.#died(`journal writer thread died: ${reason}`);
+      });
+    });
+  }
+
+  #up(restart: boolean): void {
+    this.#upSinceMs = Date.now();
+    if (restart) {
+      const info: RestartInfo = { restarts: this.#restarts, reason: this.#down ?? 'unknown', downMs: Date.now() - this.#downSinceMs };
+      this.#down = null; // before the callbacks: they may read stats()
+      for (const cb of this.#restartCbs) {
+        try {
+          cb(info);
+        } catch {
+          /* a listener's bug must not break the others */
+        }
+      }
+    }
+    if (this.#closeState !== null) this.#post({ type: 'close', timeoutMs: Math.max(0, this.#closeState.deadline - Date.now()) });
+  }
+
+  /** No thread serves any more: failing at once (stats, callbacks), and a replacement is scheduled. */
+  #died(reason: string): void {
+    if (this.#finished) return; // terminated by close()
+    if (Date.now() - this.#upSinceMs >= STABLE_MS) this.#consecutiveDeaths = 0;
+    this.#markDown(reason);
+    this.#scheduleRestart();
+  }
+
+  #markDown(reason: string): void {
+    if (this.#down === null) this.#downSinceMs = Date.now();
+    this.#down = reason;
+    this.#reader.markDown(reason); // no thread runs: the main thread is the stats buffer's one writer now
+    stderr(`[journal] ${reason}`);
+    this.#emitError(WRITER_THREAD, reason);
+    for (const r of this.#deathWaiters.splice(0)) r();
+  }
+
+  #scheduleRestart(): void {
+    // while closing, do not sit out a long backoff (close() is bounded by its own deadline)
+    const backoff = restartDelayMs(this.#consecutiveDeaths++);
+    const delay = this.#closeState !== null ? Math.min(backoff, 100) : backoff;
+    this.#restartTimer = setTimeout(() => {
+      this.#restartTimer = null;
+      this.#restartDue = true;
+      this.#maybeRestart();
+    }, delay);
+  }
+
+  #maybeRestart(): void {
+    if (!this.#restartDue || this.#thread !== null || this.#finished) return;
+    if (this.#hold && this.#closeState === null) return;
+    this.#restartDue = false;
+    this.#restarts++;
+    this.#spawn(true).catch((e: unknown) => {
+      this.#markDown(`journal writer thread restart failed: ${describe(e)}`);
+      this.#scheduleRestart();
+    });
+  }
+
+  #emitError(file: string, message: string): void {
+    for (const cb of this.#errorCbs) {
+      try {
+        cb(file, message);
+      } catch {
+        /* a listener's bug must not break the others */
+      }
+    }
+  }
+
+  /** TEST ONLY (src/testing/hooks.ts): resolves once the death was handled (stats say failing). */
+  #testKill(how: 'terminate' | 'throw' | 'throw-before-write' | 'throw-after-write'): Promise<void> {
+    const w = this.#thread;
+    if (w === null || !this.#ready) return Promise.reject(new Error('no journal writer thread serves'));
+    const died = new Promise<void>((r) => this.#deathWaiters.push(r));
+    if (how === 'terminate') void w.terminate();
+    else w.postMessage({ type: 'testCrash', at: how === 'throw' ? 'timer' : how === 'throw-before-write' ? 'beforeWrite' : 'afterWrite' } satisfies ControlMessage);
+    return died;
   }
 }

@@ -81,6 +81,15 @@ export class Ring {
 
   private reservedAt = 0;
 
+  /** Producer: whether `reserve(length)` would succeed now (nothing is written). */
+  canReserve(length: number): boolean {
+    const need = HEADER + ((length + 3) & ~3);
+    const head = this.ctl[HEAD];
+    const tail = Atomics.load(this.ctl, TAIL);
+    if (head >= tail) return need <= this.capacity - head - (tail === 0 ? 4 : 0) || need <= tail - 4;
+    return need <= tail - head - 4;
+  }
+
   /** The whole data area (payload is written at the offset `reserve` returned). */
   bytes(): Uint8Array {
     return this.data;
