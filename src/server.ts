@@ -1,6 +1,5 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import type { MessagePort } from 'node:worker_threads';
 import type { AppConfig } from './config/resolve.ts';
 import { PACKAGE_ROOT } from './config/load.ts';
 import { governanceHalted } from './core/governance.ts';
@@ -11,7 +10,7 @@ import { Ops } from './gate/ops.ts';
 import { SYSTEM_CLOCK } from './gate/pretrade.ts';
 import { GateService } from './gate/service.ts';
 import { JournalRingProducer } from './journal/ring-producer.ts';
-import { DEFAULT_FILES, JournalWriter, type JournalStats } from './journal/writer.ts';
+import { DEFAULT_FILES, JournalWriter, WRITER_THREAD, type JournalStats } from './journal/writer.ts';
 import type { Logger } from './log.ts';
 import { Metrics } from './metrics/metrics.ts';
 import { openApiText } from './schema/openapi.ts';
@@ -19,8 +18,10 @@ import { allocateControl, CTL_FAIL_CLOSED, CTL_JOURNAL_FAILING } from './pool/co
 import { Dispatcher } from './pool/dispatcher.ts';
 import { Ring } from './pool/ring.ts';
 import { SharedLock } from './state/lock.ts';
-import { GateApp, type Backend, type Target } from './transport/app.ts';
+import { GateApp, type Target } from './transport/app.ts';
+import { Decider, handOverJournal } from './pool/decide.ts';
 import { loadUws } from './transport/uws.ts';
+import { registerTestHooks, testHooks } from './testing/hooks.ts';
 
 export interface RunningGate {
   port: number;
@@ -39,6 +40,15 @@ export interface RunningGate {
 const MAIN_LOCK_OWNER = 1_000_000;
 const RING_BYTES = 1 << 20;
 const MAIN_JOURNAL_RING_BYTES = 4 << 20;
+/**
+ * Room kept free in a journal ring for one more request's lines before a check is decided under
+ * fail_closed (JournalRingProducer.hasRoom): a request's lines carry at most about twice its body (the
+ * post-trade record twice over, a check's strings in two lines), plus the fixed fields. Capped so a huge
+ * body limit cannot make every check look unjournalable (a 4 MiB ring reserves 3 bytes per code unit).
+ */
+function journalReserveChars(maxRequestBytes: number): number {
+  return Math.min(2 * maxRequestBytes + 16 * 1024, 384 * 1024);
+}
 const MAX_INFLIGHT = 4096;
 
 function packageVersion(): string {
@@ -76,11 +86,13 @@ export async function startGate(cfg: AppConfig, ctx: { sessionDir: string; runId
     gzipLevel: svc.journal.gzipLevel,
   });
   // the flag workers read; cleared again once the writer reports a successful write of the failed
-  // file (its `failing` stat), so fail_closed lasts only while the journal really cannot be written
+  // file (its `failing` stat), so fail_closed lasts only while the journal really cannot be written.
+  // A dead writer thread sets it too (until its replacement has caught up), as do dropped lines.
   let healWatch: NodeJS.Timeout | null = null;
   writer.onError((file, message) => {
     Atomics.store(controlWords, CTL_JOURNAL_FAILING, 1);
-    log.error({ file, error: message }, 'journal write failed');
+    if (file === WRITER_THREAD) log.error({ error: message }, 'journal writer thread died; restarting it');
+    else log.error({ file, error: message }, 'journal write failed');
     healWatch ??= setInterval(() => {
       if (writer.stats().failing) return;
       Atomics.store(controlWords, CTL_JOURNAL_FAILING, 0);
@@ -89,27 +101,30 @@ export async function startGate(cfg: AppConfig, ctx: { sessionDir: string; runId
       log.warn('journal writes succeed again');
     }, 50).unref();
   });
-  const refuseChecks = () => controlWords[CTL_FAIL_CLOSED] !== 0 && Atomics.load(controlWords, CTL_JOURNAL_FAILING) !== 0;
+  writer.onRestart((info) => log.warn({ restarts: info.restarts, down_ms: info.downMs, reason: info.reason }, 'journal writer thread restarted'));
   // the main thread's journal lines (ops, and every decision at pool size 0) go through a shared ring
   // like a worker's: a MessagePort message per flush cost ~10 us on this thread
   const mainRing = Ring.allocate(MAIN_JOURNAL_RING_BYTES);
-  const mainPort: MessagePort = writer.attachProducer('main', mainRing);
+  writer.attach('main', mainRing);
   const mainBatch = new JournalBatch();
   const mainCounters = new GateCounters(countersBuffer, 0);
-  const mainJournal = new JournalRingProducer(mainRing, writer.bell, (lines, file) => {
-    mainCounters.journalDropped(lines);
-    log.error({ lines, file }, 'journal ring full for 5 s: lines dropped');
-  });
-  const flushMain = () => {
-    if (mainBatch.lines === 0) return;
-    if (svc.journal.enabled) mainJournal.write(mainBatch);
-    else mainBatch.clear();
-  };
+  const reserveChars = journalReserveChars(Math.max(svc.maxBodyBytes, svc.wsMaxPayloadBytes));
+  const mainJournal = new JournalRingProducer(
+    mainRing,
+    writer.bell,
+    { dropped: (lines) => mainCounters.journalDropped(lines), log: (message) => log.error(message) },
+    reserveChars,
+  );
+  const failClosed = controlWords[CTL_FAIL_CLOSED] !== 0;
+  // fail_closed: a check is refused before it is decided when the journal fails or its lines might not
+  // fit into the main ring (the producer never waits for room), so nothing decided is ever dropped
+  const refuseChecks = () => failClosed && (Atomics.load(controlWords, CTL_JOURNAL_FAILING) !== 0 || !mainJournal.hasRoom(mainBatch));
+  // journal before reply (the rule: pool/decide.ts): inline decisions and ops flush before replying
+  const flushMain = () => handOverJournal(mainBatch, svc.journal.enabled ? mainJournal : null);
   const mainLock = new SharedLock(lockBuffer, MAIN_LOCK_OWNER, false);
   const ops = new Ops(core, state, mainLock, SYSTEM_CLOCK, mainBatch, mainCounters, runId, svc.ops.token, svc.ops.allowlist, version, flushMain);
 
   let app: GateApp | null = null;
-  let backend: Backend;
   let dispatcher: Dispatcher<Target> | null = null;
   if (threads > 0) {
     dispatcher = new Dispatcher<Target>({
@@ -119,7 +134,7 @@ export async function startGate(cfg: AppConfig, ctx: { sessionDir: string; runId
       awakeShare: svc.poolAwakeShare,
       control,
       sink: { deliver: (t, s, b, n) => app!.sink.deliver(t, s, b, n), fail: (t, s, b, r) => app!.sink.fail(t, s, b, r) },
-      args: (slot, req, resp, journal, journalRing) => ({
+      args: (slot, req, resp, journalRing) => ({
         slot,
         req,
         resp,
@@ -130,13 +145,13 @@ export async function startGate(cfg: AppConfig, ctx: { sessionDir: string; runId
         control,
         core,
         runId,
-        journal,
         journalEnabled: svc.journal.enabled,
         journalRing,
         journalBell: writer.bell,
+        journalReserveChars: reserveChars,
       }),
-      attachJournal: (name, ring) => writer.attachProducer(name, ring),
-      detachJournal: (name) => writer.detachProducer(name),
+      attachJournal: (name, ring) => writer.attach(name, ring),
+      detachJournal: (name) => writer.detach(name),
       onWorkerDeath: (slot, err, failed) => {
         const broke = mainLock.breakIfHeldBy(slot);
         log.error({ slot, err: String(err), failed_requests: failed, lock_broken: broke }, 'worker stopped; its in-flight requests were answered 503 and it is being replaced');
@@ -144,17 +159,17 @@ export async function startGate(cfg: AppConfig, ctx: { sessionDir: string; runId
     });
   }
   // the main thread's pipeline: every decision at pool size 0; with workers, only on a quiet gate
-  // (pool.inline_when_idle, transport/app.ts Backend), which then answers without two thread hand-offs.
+  // (pool.inline_when_idle, pool/decide.ts Decider), which then answers without two thread hand-offs.
   // Its lines go to the main journal ring before the reply is written (journal-before-reply).
   const inline = threads === 0 || svc.poolInlineWhenIdle ? new GateService(core, state, mainLock, SYSTEM_CLOCK, runId, mainBatch, mainCounters, refuseChecks) : null;
   const d = dispatcher;
-  backend = {
+  const decider = new Decider<Target>({
     submit: d === null ? null : (k, b, t) => d.submit(k, b, t),
     inflight: d === null ? () => 0 : () => d.inflight(),
     inline,
     idleGapMs: svc.poolInlineIdleGapUs / 1000,
     flush: flushMain,
-  };
+  });
 
   const journalStats = (): JournalStats => writer.stats();
   const openapiDoc = openApiText(version);
@@ -202,7 +217,7 @@ export async function startGate(cfg: AppConfig, ctx: { sessionDir: string; runId
 
   app = new GateApp({
     uws,
-    backend,
+    decider,
     ops,
     metrics,
     maxBodyBytes: svc.maxBodyBytes,
@@ -214,7 +229,6 @@ export async function startGate(cfg: AppConfig, ctx: { sessionDir: string; runId
     health,
     readiness,
     version: () => version,
-    index: () => ({ name: 'aurora', version, endpoints: ['/pretrade/check', '/posttrade/log', '/ws', '/health', '/metrics', '/version', '/openapi.json'] }),
     openapi: () => openapiDoc,
   });
   await dispatcher?.start();
@@ -230,7 +244,7 @@ export async function startGate(cfg: AppConfig, ctx: { sessionDir: string; runId
   else log.child({}, { level: 'info' }).info(listening, 'listening');
 
   const gateApp = app;
-  return {
+  const handle: RunningGate = {
     port,
     host: svc.host,
     sessionDir,
@@ -249,7 +263,7 @@ export async function startGate(cfg: AppConfig, ctx: { sessionDir: string; runId
       gateApp.stopListening();
       // from here on, requests on still-open connections are refused (503 shutting_down): a request
       // is either decided and journaled before the writer closes, or not decided at all
-      gateApp.stopping = true;
+      decider.stopping = true;
       // one budget for the whole stop (protocol.md: exit within 5 s), spent in order
       const end = Date.now() + 4500;
       const left = (reserve: number) => Math.max(100, end - Date.now() - reserve);
@@ -259,11 +273,16 @@ export async function startGate(cfg: AppConfig, ctx: { sessionDir: string; runId
       if (dispatcher !== null) await dispatcher.stop(left(1000));
       gateApp.closeWebSockets();
       flushMain();
-      mainPort.postMessage({ type: 'end' });
+      // the main thread's last lines are in its ring: the writer drains it, then closes (also after
+      // waiting for a replacement thread, if the writer thread just died)
+      writer.detach('main');
       const stats = await writer.close(left(300));
       if (healWatch !== null) clearInterval(healWatch);
-      log.info({ lines_written: stats.linesWritten, unanswered, journal_failing: stats.failing }, 'stopped');
+      log.info({ lines_written: stats.linesWritten, unanswered, journal_failing: stats.failing, journal_writer_restarts: stats.writerRestarts }, 'stopped');
       return unanswered === 0 && !stats.failing;
     },
   };
+  // TEST ONLY (src/testing/hooks.ts): the journal writer's hooks, reachable from the gate handle
+  registerTestHooks(handle, testHooks(writer));
+  return handle;
 }

@@ -1,4 +1,3 @@
-import type { MessagePort } from 'node:worker_threads';
 import { Piscina } from 'piscina';
 import { threadModuleUrl } from '../thread-module.ts';
 import { CTL_MAIN_BELL, CTL_MAIN_WAITING, CTL_READY, CTL_STOP } from './control.ts';
@@ -30,10 +29,13 @@ export interface DispatcherOptions<T> {
   awakeShare: number;
   control: SharedArrayBuffer;
   sink: ReplySink<T>;
-  /** everything a worker needs except its rings, slot and journal port */
-  args(slot: number, req: RingBuffers, resp: RingBuffers, journal: MessagePort, journalRing: RingBuffers): ServeArgs;
-  /** a journal producer (port + shared ring) for a (re)started worker, and the hook when one dies */
-  attachJournal(name: string, ring: RingBuffers): MessagePort;
+  /** everything a worker needs except its rings and slot */
+  args(slot: number, req: RingBuffers, resp: RingBuffers, journalRing: RingBuffers): ServeArgs;
+  /**
+   * the journal ring of a (re)started worker; detach once its task has ended or its thread died (every
+   * record it committed is in the ring then): the writer drains it completely, then forgets it
+   */
+  attachJournal(name: string, ring: RingBuffers): void;
   detachJournal(name: string): void;
   /** a worker died: break the state lock if it held it */
   onWorkerDeath(slot: number, err: unknown, failed: number): void;
@@ -188,10 +190,10 @@ export class Dispatcher<T> {
     const name = `worker-${ch.slot}`;
     // a fresh journal ring per (re)start: the writer may still be draining a dead worker's ring
     const journalRing = Ring.allocate(JOURNAL_RING_BYTES);
-    const port = this.opts.attachJournal(name, journalRing);
-    const args = this.opts.args(ch.slot, ch.reqBuffers, ch.respBuffers, port, journalRing);
+    this.opts.attachJournal(name, journalRing);
+    const args = this.opts.args(ch.slot, ch.reqBuffers, ch.respBuffers, journalRing);
     ch.alive = true;
-    ch.task = this.pool.run(args, { transferList: [port] as never });
+    ch.task = this.pool.run(args);
     ch.task.then(
       () => this.onTaskEnd(ch, gen, null),
       (err: unknown) => this.onTaskEnd(ch, gen, err ?? new Error('worker exited')),
@@ -224,6 +226,7 @@ export class Dispatcher<T> {
       }
     }
     ch.inflight = 0;
+    // the task is over: the worker commits nothing more to its journal ring
     this.opts.detachJournal(`worker-${ch.slot}`);
     if (this.stopping) return;
     this.opts.onWorkerDeath(ch.slot, err, failed);

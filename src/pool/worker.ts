@@ -1,4 +1,3 @@
-import type { MessagePort } from 'node:worker_threads';
 import type { CoreConfig } from '../core/config.ts';
 import { GateState, type StateSizes } from '../core/state/gate-state.ts';
 import { GateCounters } from '../gate/counters.ts';
@@ -9,6 +8,7 @@ import { SharedLock } from '../state/lock.ts';
 import { CTL_FAIL_CLOSED, CTL_JOURNAL_FAILING, CTL_MAIN_BELL, CTL_MAIN_WAITING, CTL_READY, CTL_STOP } from './control.ts';
 import { pauseMs, Ring, type RecordView, type RingBuffers } from './ring.ts';
 import { JournalRingProducer } from '../journal/ring-producer.ts';
+import { handOverJournal } from './decide.ts';
 
 export interface ServeArgs {
   /** 1-based worker slot; also the lock owner id */
@@ -22,12 +22,13 @@ export interface ServeArgs {
   control: SharedArrayBuffer;
   core: CoreConfig;
   runId: string;
-  journal: MessagePort;
   /** false only in benchmark mode (journal.enabled: false): lines are produced and dropped */
   journalEnabled: boolean;
   /** shared-memory ring to the journal writer thread, and its doorbell */
   journalRing: RingBuffers;
   journalBell: SharedArrayBuffer;
+  /** the most text one request's lines can take (JournalRingProducer reserveChars) */
+  journalReserveChars: number;
 }
 
 /** Requests decided before their journal lines are posted and their replies published. */
@@ -35,8 +36,9 @@ const MAX_BATCH = 64;
 
 /**
  * A worker's one long-lived piscina task: serve the request ring until told to stop. Sleeps in
- * Atomics.wait when idle; per drained batch it rings the response doorbell once and hands the batch's
- * journal lines to the writer thread in one message.
+ * Atomics.wait when idle; per drained batch it copies the batch's journal lines into its ring to the
+ * writer thread, then publishes the replies and rings the response doorbell once. The main thread
+ * detaches the journal ring once this task has ended (or the thread died).
  */
 export default function serve(args: ServeArgs): number {
   const req = new Ring(args.req);
@@ -45,10 +47,16 @@ export default function serve(args: ServeArgs): number {
   const control = new Int32Array(args.control);
   const journal = new JournalBatch();
   const counters = new GateCounters(args.counters, args.slot);
-  const journalOut = new JournalRingProducer(args.journalRing, args.journalBell, (lines, file) => {
-    counters.journalDropped(lines);
-    process.stderr.write(`[journal] ring full for 5 s: dropped ${lines} ${file} lines\n`);
-  });
+  const journalOut = new JournalRingProducer(
+    args.journalRing,
+    args.journalBell,
+    {
+      dropped: (lines) => counters.journalDropped(lines),
+      log: (message) => process.stderr.write(`[journal] worker ${args.slot}: ${message}\n`),
+    },
+    args.journalReserveChars,
+  );
+  const failClosed = control[CTL_FAIL_CLOSED] !== 0;
   const service = new GateService(
     args.core,
     new GateState(args.state, args.stateSizes),
@@ -57,7 +65,8 @@ export default function serve(args: ServeArgs): number {
     args.runId,
     journal,
     counters,
-    () => control[CTL_FAIL_CLOSED] !== 0 && Atomics.load(control, CTL_JOURNAL_FAILING) !== 0,
+    // fail_closed: refuse a check before deciding it when the journal fails or its lines might not fit
+    () => failClosed && (Atomics.load(control, CTL_JOURNAL_FAILING) !== 0 || !journalOut.hasRoom(journal)),
   );
   const view: RecordView = { id: 0, meta: 0, bytes: new Uint8Array(0) };
   let served = 0;
@@ -70,17 +79,16 @@ export default function serve(args: ServeArgs): number {
     const bell = req.doorbell();
     let n = 0;
     while (n < MAX_BATCH && req.next(view)) {
+      // fail_closed: a batch with a decided check must always fit into the ring, so lines are handed over
+      // early when the next request's might not (journal-before-reply still holds: no reply is out yet)
+      if (failClosed && journal.lines > 0 && args.journalEnabled && !journalOut.hasRoom(journal)) journalOut.write(journal);
       ids[n] = view.id;
       replies[n] = service.handleBytes(view.meta & 0xff, view.bytes);
       n++;
     }
     if (n > 0) {
-      // journal first, replies second: a reply the client sees always has its journal lines handed
-      // to the writer thread, even if this thread dies right after (protocol.md journal guarantee)
-      if (journal.lines > 0) {
-        if (args.journalEnabled) journalOut.write(journal);
-        else journal.clear();
-      }
+      // journal before reply (the rule: pool/decide.ts): the batch's lines first, then its replies
+      handOverJournal(journal, args.journalEnabled ? journalOut : null);
       for (let i = 0; i < n; i++) writeReply(resp, respBuf, control, ids[i], replies[i]);
       req.release();
       // one doorbell for the main thread; a wake-up only if it is waiting (a busy main thread finds
@@ -95,8 +103,6 @@ export default function serve(args: ServeArgs): number {
     if (Atomics.load(control, CTL_STOP) !== 0) break;
     req.sleep(bell, 200);
   }
-  args.journal.postMessage({ type: 'end' }); // after the last ring records: the writer drains them first
-  args.journal.close();
   return served;
 }
 

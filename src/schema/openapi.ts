@@ -5,6 +5,7 @@ import { PosttradeLogRequest, PosttradeLogResponse } from './posttrade.ts';
 import { PretradeCheckRequest, PretradeCheckResponse } from './pretrade.ts';
 import { CooloffResponse, OkResponse, RiskResponse, StateResponse, Version } from './replies.ts';
 import { plainSchema, sortKeys } from './util.ts';
+import { methodsOf, openApiPath, ROUTES, type Auth } from '../transport/routes.ts';
 import { WsRequest, WsResponse } from './ws.ts';
 
 /**
@@ -93,104 +94,101 @@ const json = (schema: unknown) => ({ 'application/json': { schema } });
 const errs = (...codes: string[]) => Object.fromEntries(codes.map((c) => [c, { $ref: `#/components/responses/Error${c}` }]));
 const ok = (description: string, schema: unknown) => ({ '200': { description, content: json(schema) } });
 
-const DECIDED_ERRORS = ['400', '401', '405', '413', '415', '422', '500', '503'];
-const OPS_ERRORS = ['401', '403', '405', '429'];
-const OPS = [{ opsToken: [] as string[] }];
-const RUNNER = [{}, { runnerToken: [] as string[] }];
+/**
+ * Each operation's own text, by operationId. Where it is served (path, method), its `security` and its
+ * authentication and 405 error replies come from the route table (transport/routes.ts), so a route's
+ * auth class and its document cannot disagree.
+ */
+const OPERATIONS = {
+  pretradeCheck: {
+    summary: 'Decide one order (decisions.md)',
+    requestBody: { required: true, content: json(ref('PretradeCheckRequest')) },
+    responses: { ...ok('the decision', ref('PretradeCheckResponse')), ...errs('400', '413', '415', '422', '500', '503') },
+  },
+  posttradeLog: {
+    summary: 'Record an order outcome (service.md 3)',
+    requestBody: { required: true, content: json(ref('PosttradeLogRequest')) },
+    responses: { ...ok('recorded', ref('PosttradeLogResponse')), ...errs('400', '413', '415', '422', '500', '503') },
+  },
+  websocket: {
+    summary: 'WebSocket upgrade: text frames WsRequest -> WsResponse (docs/api.md "WebSocket /ws")',
+    description: 'ops: pretrade.check (body PretradeCheckRequest), posttrade.log (body PosttradeLogRequest), ping. Backpressure closes with code 4008.',
+    responses: { '101': { description: 'switching protocols; frames are WsRequest / WsResponse' } },
+  },
+  health: { summary: 'Process health', responses: ok('healthy', ref('Health')) },
+  version: { summary: 'Gate version', responses: ok('the version', ref('Version')) },
+  metrics: { summary: 'Prometheus metrics (text format 0.0.4)', responses: { '200': { description: 'Prometheus text', content: { 'text/plain': { schema: { type: 'string' } } } } } },
+  metricsHead: { summary: 'Prometheus metrics headers', responses: { '200': { description: 'headers only' } } },
+  metricsSlash: { summary: 'Same as /metrics (no redirect)', responses: { '200': { description: 'Prometheus text', content: { 'text/plain': { schema: { type: 'string' } } } } } },
+  metricsSlashHead: { summary: 'Same as HEAD /metrics', responses: { '200': { description: 'headers only' } } },
+  index: { summary: 'A JSON index', responses: ok('the index', ref('Index')) },
+  openapi: { summary: 'This document', responses: { ...ok('the OpenAPI document', { type: 'object' }), ...errs('404') } },
+  predict: { summary: 'Legacy; no model is served', responses: { '503': { $ref: '#/components/responses/Error503' } } },
+  liveness: { summary: 'Ops liveness', responses: ok('alive', ref('Liveness')) },
+  readiness: {
+    summary: 'Ops readiness',
+    responses: { ...ok('ready', ref('Readiness')), '503': { description: 'not ready (same body)', content: json(ref('Readiness')) } },
+  },
+  opsCooloff: {
+    summary: 'Start or lengthen a cool-off',
+    parameters: [{ name: 'sec', in: 'path', required: true, schema: { type: 'integer', maximum: 86400 }, description: 'seconds (integer <= 86 400); it can only lengthen a cool-off' }],
+    responses: { ...ok('cool-off set', ref('CooloffResponse')), ...errs('400', '422') },
+  },
+  opsReset: { summary: 'Clear WARNs, cool-off, halt and a Governance halt', responses: ok('reset', ref('StateResponse')) },
+  auroraArm: {
+    summary: 'Arm or disarm the gate',
+    parameters: [{ name: 'mode', in: 'path', required: true, schema: { type: 'string', enum: ['arm', 'disarm'] }, description: 'arm | disarm (case-insensitive)' }],
+    responses: { ...ok('new state', ref('StateResponse')), ...errs('400') },
+  },
+  riskSnapshot: { summary: 'Risk limits', responses: ok('the limits', ref('RiskResponse')) },
+  riskSet: {
+    summary: 'Change risk limits (null/absent = unchanged)',
+    requestBody: { required: true, content: json(ref('RiskSetRequest')) },
+    responses: { ...ok('the new limits', ref('RiskResponse')), ...errs('400', '413', '415', '422') },
+  },
+  opsRotateToken: {
+    summary: 'Replace the ops token (the previous one stops working at once)',
+    requestBody: { required: true, content: json(ref('RotateTokenRequest')) },
+    responses: { ...ok('rotated', ref('OkResponse')), ...errs('400', '413', '415', '422') },
+  },
+} satisfies Record<string, { summary: string; responses: Record<string, unknown> } & Record<string, unknown>>;
 
+/** An operation's key in OPERATIONS: its operationId, named by the route table. */
+export type OperationId = keyof typeof OPERATIONS;
+
+/** What each auth class adds to its operations. */
+const AUTH: Record<Auth, { security?: unknown[]; errors: string[] }> = {
+  public: { errors: [] },
+  runner: { security: [{}, { runnerToken: [] as string[] }], errors: ['401'] },
+  ops: { security: [{ opsToken: [] as string[] }], errors: ['401', '403', '429'] },
+};
+
+/** The `paths` object: every route of the table, every method with its operation. */
 function paths(): Record<string, unknown> {
-  return {
-    '/pretrade/check': {
-      post: {
-        operationId: 'pretradeCheck',
-        summary: 'Decide one order (decisions.md)',
-        security: RUNNER,
-        requestBody: { required: true, content: json(ref('PretradeCheckRequest')) },
-        responses: { ...ok('the decision', ref('PretradeCheckResponse')), ...errs(...DECIDED_ERRORS) },
-      },
-    },
-    '/posttrade/log': {
-      post: {
-        operationId: 'posttradeLog',
-        summary: 'Record an order outcome (service.md 3)',
-        security: RUNNER,
-        requestBody: { required: true, content: json(ref('PosttradeLogRequest')) },
-        responses: { ...ok('recorded', ref('PosttradeLogResponse')), ...errs(...DECIDED_ERRORS) },
-      },
-    },
-    '/health': { get: { operationId: 'health', summary: 'Process health', responses: { ...ok('healthy', ref('Health')), ...errs('405') } } },
-    '/version': { get: { operationId: 'version', summary: 'Gate version', responses: { ...ok('the version', ref('Version')), ...errs('405') } } },
-    '/metrics': {
-      get: { operationId: 'metrics', summary: 'Prometheus metrics (text format 0.0.4)', responses: { '200': { description: 'Prometheus text', content: { 'text/plain': { schema: { type: 'string' } } } }, ...errs('405') } },
-      head: { operationId: 'metricsHead', summary: 'Prometheus metrics headers', responses: { '200': { description: 'headers only' } } },
-    },
-    '/metrics/': {
-      get: { operationId: 'metricsSlash', summary: 'Same as /metrics (no redirect)', responses: { '200': { description: 'Prometheus text', content: { 'text/plain': { schema: { type: 'string' } } } }, ...errs('405') } },
-      head: { operationId: 'metricsSlashHead', summary: 'Same as HEAD /metrics', responses: { '200': { description: 'headers only' } } },
-    },
-    '/': { get: { operationId: 'index', summary: 'A JSON index', responses: { ...ok('the index', ref('Index')), ...errs('405') } } },
-    '/openapi.json': { get: { operationId: 'openapi', summary: 'This document', responses: { ...ok('the OpenAPI document', { type: 'object' }), ...errs('404', '405') } } },
-    '/liveness': { get: { operationId: 'liveness', summary: 'Ops liveness', security: OPS, responses: { ...ok('alive', ref('Liveness')), ...errs(...OPS_ERRORS) } } },
-    '/readiness': {
-      get: {
-        operationId: 'readiness',
-        summary: 'Ops readiness',
-        security: OPS,
-        responses: { ...ok('ready', ref('Readiness')), '503': { description: 'not ready (same body)', content: json(ref('Readiness')) }, ...errs(...OPS_ERRORS) },
-      },
-    },
-    '/ops/cooloff/{sec}': {
-      post: {
-        operationId: 'opsCooloff',
-        summary: 'Start or lengthen a cool-off',
-        security: OPS,
-        parameters: [{ name: 'sec', in: 'path', required: true, schema: { type: 'integer', maximum: 86400 }, description: 'seconds (integer <= 86 400); it can only lengthen a cool-off' }],
-        responses: { ...ok('cool-off set', ref('CooloffResponse')), ...errs('400', '422', ...OPS_ERRORS) },
-      },
-    },
-    '/ops/reset': {
-      post: { operationId: 'opsReset', summary: 'Clear WARNs, cool-off, halt and a Governance halt', security: OPS, responses: { ...ok('reset', ref('StateResponse')), ...errs(...OPS_ERRORS) } },
-    },
-    '/aurora/{mode}': {
-      post: {
-        operationId: 'auroraArm',
-        summary: 'Arm or disarm the gate',
-        security: OPS,
-        parameters: [{ name: 'mode', in: 'path', required: true, schema: { type: 'string', enum: ['arm', 'disarm'] }, description: 'arm | disarm (case-insensitive)' }],
-        responses: { ...ok('new state', ref('StateResponse')), ...errs('400', ...OPS_ERRORS) },
-      },
-    },
-    '/risk/snapshot': { get: { operationId: 'riskSnapshot', summary: 'Risk limits', security: OPS, responses: { ...ok('the limits', ref('RiskResponse')), ...errs(...OPS_ERRORS) } } },
-    '/risk/set': {
-      post: {
-        operationId: 'riskSet',
-        summary: 'Change risk limits (null/absent = unchanged)',
-        security: OPS,
-        requestBody: { required: true, content: json(ref('RiskSetRequest')) },
-        responses: { ...ok('the new limits', ref('RiskResponse')), ...errs('400', '413', '415', '422', ...OPS_ERRORS) },
-      },
-    },
-    '/ops/rotate_token': {
-      post: {
-        operationId: 'opsRotateToken',
-        summary: 'Replace the ops token (the previous one stops working at once)',
-        security: OPS,
-        requestBody: { required: true, content: json(ref('RotateTokenRequest')) },
-        responses: { ...ok('rotated', ref('OkResponse')), ...errs('400', '413', '415', '422', ...OPS_ERRORS) },
-      },
-    },
-    '/predict': {
-      post: { operationId: 'predict', summary: 'Legacy; no model is served', responses: { '503': { $ref: '#/components/responses/Error503' }, ...errs('405') } },
-    },
-    '/ws': {
-      get: {
-        operationId: 'websocket',
-        summary: 'WebSocket upgrade: text frames WsRequest -> WsResponse (docs/api.md "WebSocket /ws")',
-        description: 'ops: pretrade.check (body PretradeCheckRequest), posttrade.log (body PosttradeLogRequest), ping. Backpressure closes with code 4008.',
-        responses: { '101': { description: 'switching protocols; frames are WsRequest / WsResponse' }, ...errs('405') },
-      },
-    },
-  };
+  const out: Record<string, Record<string, unknown>> = {};
+  const used = new Set<string>();
+  for (const r of ROUTES) {
+    const item: Record<string, unknown> = {};
+    for (const method of methodsOf(r)) {
+      const id = r.methods[method]!;
+      if (used.has(id)) throw new Error(`operation ${id} is served by two routes`);
+      used.add(id);
+      const op: { responses: Record<string, unknown> } & Record<string, unknown> = OPERATIONS[id];
+      const auth = AUTH[r.auth];
+      // a 405 belongs to the path: listed on every operation that is not a HEAD
+      const wrongMethod = method === 'HEAD' ? {} : errs('405');
+      item[method.toLowerCase()] = {
+        operationId: id,
+        ...op,
+        ...(auth.security === undefined ? {} : { security: auth.security }),
+        responses: { ...op.responses, ...errs(...auth.errors), ...wrongMethod },
+      };
+    }
+    out[openApiPath(r)] = item;
+  }
+  const unused = Object.keys(OPERATIONS).filter((id) => !used.has(id));
+  if (unused.length > 0) throw new Error(`operations no route serves: ${unused.join(', ')}`);
+  return out;
 }
 
 /**

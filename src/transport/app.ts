@@ -1,13 +1,14 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
-import type { HttpResponse, TemplatedApp, us_listen_socket, WebSocket } from 'uWebSockets.js';
-import type { GateService, Reply } from '../gate/service.ts';
+import type { HttpRequest, HttpResponse, TemplatedApp, us_listen_socket, WebSocket } from 'uWebSockets.js';
 import { KIND_POSTTRADE, KIND_PRETRADE, KIND_WS } from '../gate/service.ts';
 import type { Ops, OpsReply } from '../gate/ops.ts';
 import type { Metrics } from '../metrics/metrics.ts';
+import { isRefusal, SHUTTING_DOWN, type Decider } from '../pool/decide.ts';
 import type { ReplySink } from '../pool/dispatcher.ts';
 import type { loadUws } from './uws.ts';
 import { strictUtf8 } from '../gate/utf8.ts';
 import { errorJson, isJsonContentType, readBody, readHead, readOpsHead, remoteAddress, scanFrameId, writeJson, type RequestHead } from './http-io.ts';
+import { allowOf, indexBody, matchRoute, methodsOf, paramsOf, ROUTES, UNKNOWN_ROUTE_LABEL, type Method, type OpsHandler, type PublicHandler, type Route, type RunnerHandler } from './routes.ts';
 
 /** A request waiting for a worker's reply: an HTTP response, or a WebSocket connection. */
 export class HttpPending {
@@ -15,8 +16,11 @@ export class HttpPending {
   aborted = false;
   constructor(
     readonly res: HttpResponse,
+    /** the route's metric label */
     readonly route: string,
     readonly t0: number,
+    /** a check: its arrival-to-reply time feeds aurora_pretrade_latency_* */
+    readonly timed: boolean,
   ) {}
 }
 
@@ -28,29 +32,10 @@ export class WsConn {
 
 export type Target = HttpPending | WsConn;
 
-/**
- * How requests get decided: handed to worker threads, or inline on this thread — always at pool size 0,
- * and (pool.inline_when_idle) when the gate is quiet: nothing in flight and the previous request arrived
- * at least `idleGapMs` earlier. That saves two thread hand-offs per request at low rates; the gap rule
- * keeps a burst (many requests read in one event-loop pass, each finding nothing in flight because the
- * previous one was decided inline) from piling onto the main thread instead of the workers.
- */
-export interface Backend {
-  /** queues a request for a worker; null at pool size 0 */
-  submit: ((kind: number, body: Uint8Array, target: Target) => boolean) | null;
-  /** requests handed to workers and not yet answered */
-  inflight(): number;
-  /** the main thread's own pipeline, or null when every request goes to a worker */
-  inline: GateService | null;
-  /** minimum time since the previous request's arrival for an inline decision, ms */
-  idleGapMs: number;
-  /** hands the inline decisions' journal lines to the writer (before the reply is written) */
-  flush(): void;
-}
-
 export interface AppDeps {
   uws: ReturnType<typeof loadUws>;
-  backend: Backend;
+  /** where each request is decided (inline or a worker), and the journal-before-reply rule */
+  decider: Decider<Target>;
   ops: Ops;
   metrics: Metrics;
   maxBodyBytes: number;
@@ -63,12 +48,8 @@ export interface AppDeps {
   health(): unknown;
   readiness(): { ready: boolean; body: unknown };
   version(): string;
-  index(): unknown;
   openapi(): string | null;
 }
-
-const OVERLOADED = errorJson('overloaded', 'every worker queue is full; retry shortly');
-const SHUTTING_DOWN = errorJson('shutting_down', 'the gate is stopping; nothing was decided');
 
 /**
  * A WebSocket error reply for a frame the main thread answers itself (overload, shutdown, a worker
@@ -88,29 +69,11 @@ function wsErrorEnvelope(frame: Uint8Array | null, errorBody: string): string {
 }
 const EMPTY_BODY = errorJson('invalid_request', 'the request needs a JSON body', [{ path: '(body)', message: 'is required' }]);
 
-/** Routes and the methods they answer (for 405 vs 404). */
-const ROUTES: Array<[RegExp, string[]]> = [
-  [/^\/$/, ['GET']],
-  [/^\/pretrade\/check$/, ['POST']],
-  [/^\/posttrade\/log$/, ['POST']],
-  [/^\/health$/, ['GET']],
-  [/^\/version$/, ['GET']],
-  [/^\/metrics\/?$/, ['GET', 'HEAD']],
-  [/^\/liveness$/, ['GET']],
-  [/^\/readiness$/, ['GET']],
-  [/^\/openapi\.json$/, ['GET']],
-  [/^\/ops\/cooloff\/[^/]+$/, ['POST']],
-  [/^\/ops\/reset$/, ['POST']],
-  [/^\/aurora\/[^/]+$/, ['POST']],
-  [/^\/risk\/snapshot$/, ['GET']],
-  [/^\/risk\/set$/, ['POST']],
-  [/^\/ops\/rotate_token$/, ['POST']],
-  [/^\/predict$/, ['POST']],
-  [/^\/ws$/, ['GET']],
-];
-
 /**
- * The uWebSockets.js application: every endpoint of service.md and the `/ws` WebSocket of protocol.md.
+ * The uWebSockets.js application: every route of the route table (routes.ts) and the `/ws` WebSocket of
+ * protocol.md. It moves bytes: reads headers, bodies and frames, refuses what is malformed at the
+ * transport (content type, size, empty body, binary frames), hands the rest to the Decider
+ * (pool/decide.ts: inline or a worker, journal before reply) and writes what comes back.
  * Correct uWS use: onAborted on every async response, cork around writes made outside a uWS callback,
  * body and frame limits, JSON errors with stable codes.
  */
@@ -120,12 +83,8 @@ export class GateApp {
   private listenSocket: us_listen_socket | null = null;
   private readonly conns = new Set<WsConn>();
   wsBackpressureClosed = 0;
-  /** set when the process stops: new requests are answered 503 shutting_down, never half-journaled */
-  stopping = false;
   readonly sink: ReplySink<Target>;
   private readonly runnerDigest: Buffer | null;
-  /** arrival time of the previous decided request (performance.now ms), for Backend.idleGapMs */
-  private lastArrival = -Infinity;
 
   constructor(deps: AppDeps) {
     this.d = deps;
@@ -169,7 +128,7 @@ export class GateApp {
       if (t.aborted) return;
       const route = t.route;
       this.d.metrics.http(route, status);
-      if (route === '/pretrade/check') this.d.metrics.pretradeLatency((performance.now() - t.t0) * 1000);
+      if (t.timed) this.d.metrics.pretradeLatency((performance.now() - t.t0) * 1000);
       current.res = t.res;
       current.status = status;
       current.body = body;
@@ -185,15 +144,6 @@ export class GateApp {
     currentWs.ws = null;
     currentWs.body = '';
     this.checkBackpressure(t);
-  }
-
-  /** The service to decide this request on this thread now, or null to hand it to a worker. */
-  private inlineNow(now: number): GateService | null {
-    const b = this.d.backend;
-    const gap = now - this.lastArrival;
-    this.lastArrival = now;
-    if (b.submit === null || (b.inline !== null && gap >= b.idleGapMs && b.inflight() === 0)) return b.inline;
-    return null;
   }
 
   /** A worker batch: consecutive replies to one WebSocket go out under one cork (one write). */
@@ -238,7 +188,7 @@ export class GateApp {
 
   /** POST /pretrade/check and /posttrade/log: read the body, then decide (worker or inline). */
   private decided(route: string, kind: number) {
-    return (res: HttpResponse, req: import('uWebSockets.js').HttpRequest) => {
+    return (res: HttpResponse, req: HttpRequest) => {
       const t0 = performance.now();
       const head = readHead(req, this.runnerDigest !== null);
       if (!this.authRunner(res, head)) return this.d.metrics.http(route, 401);
@@ -252,7 +202,7 @@ export class GateApp {
         this.d.metrics.http(route, 413);
         return writeJson(res, 413, errorJson('body_too_large', `the body exceeds ${this.d.maxBodyBytes} bytes`), ['Connection', 'close']);
       }
-      const pending = new HttpPending(res, route, t0);
+      const pending = new HttpPending(res, route, t0, kind === KIND_PRETRADE);
       readBody(
         res,
         this.d.maxBodyBytes,
@@ -264,17 +214,11 @@ export class GateApp {
   }
 
   private dispatch(kind: number, body: Uint8Array, p: HttpPending): void {
-    if (this.stopping) return this.finish(p, 503, SHUTTING_DOWN);
-    if (body.length === 0) return this.finish(p, 422, EMPTY_BODY);
-    const b = this.d.backend;
-    const service = this.inlineNow(p.t0);
-    if (service === null) {
-      if (!b.submit!(kind, body, p)) this.finish(p, 503, OVERLOADED);
-      return;
-    }
-    const r: Reply = service.handleBytes(kind, body);
-    b.flush();
-    this.reply(p, r.status, r.body);
+    const decider = this.d.decider;
+    // an empty body is refused here, unless the gate is stopping (then the decider's 503 comes first)
+    if (body.length === 0 && !decider.stopping) return this.finish(p, 422, EMPTY_BODY);
+    const r = decider.decide(kind, body, p, p.t0);
+    if (r !== null) this.reply(p, r.status, r.body);
   }
 
   private finish(p: HttpPending, status: number, body: string): void {
@@ -284,13 +228,13 @@ export class GateApp {
 
   /** Ops routes: authenticate first (before path/body validation, as in the reference). */
   private ops(route: string, handler: (res: HttpResponse, params: string[], head: RequestHead) => void, paramCount = 0) {
-    return (res: HttpResponse, req: import('uWebSockets.js').HttpRequest) => {
+    return (res: HttpResponse, req: HttpRequest) => {
       const head = readOpsHead(req);
       const params: string[] = [];
       for (let i = 0; i < paramCount; i++) params.push(req.getParameter(i) ?? '');
-      if (this.stopping) {
+      if (this.d.decider.stopping) {
         this.d.metrics.http(route, 503);
-        return writeJson(res, 503, SHUTTING_DOWN);
+        return writeJson(res, 503, SHUTTING_DOWN.body);
       }
       const f = this.d.ops.authorize(head.opsToken, remoteAddress(res));
       if (f !== null) {
@@ -339,94 +283,135 @@ export class GateApp {
     });
   }
 
+  /** Registers every route of the table, then the fallback that answers 404 / 405 from the same table. */
   private routes(): void {
     const a = this.app;
-    const m = this.d.metrics;
-    const get = (path: string, fn: (res: HttpResponse) => void) =>
-      a.get(path, (res) => {
-        fn(res);
-      });
-
-    a.post('/pretrade/check', this.decided('/pretrade/check', KIND_PRETRADE));
-    a.post('/posttrade/log', this.decided('/posttrade/log', KIND_POSTTRADE));
-
-    get('/health', (res) => {
-      m.http('/health', 200);
-      writeJson(res, 200, JSON.stringify(this.d.health()));
-    });
-    get('/version', (res) => {
-      m.http('/version', 200);
-      writeJson(res, 200, JSON.stringify({ version: this.d.version() }));
-    });
-    get('/', (res) => {
-      m.http('/', 200);
-      writeJson(res, 200, JSON.stringify(this.d.index()));
-    });
-    get('/openapi.json', (res) => {
-      const doc = this.d.openapi();
-      m.http('/openapi.json', doc === null ? 404 : 200);
-      if (doc === null) writeJson(res, 404, errorJson('not_found', 'no OpenAPI document in this build'));
-      else writeJson(res, 200, doc);
-    });
-    const metrics = (res: HttpResponse, isHead: boolean) => {
-      let aborted = false;
-      res.onAborted(() => (aborted = true));
-      m.http('/metrics', 200);
-      this.d.metrics.text().then(
-        (text) => {
-          if (!aborted) res.cork(() => res.writeStatus('200 OK').writeHeader('Content-Type', this.d.metrics.contentType).end(isHead ? '' : text));
-        },
-        (err: Error) => {
-          if (!aborted) res.cork(() => writeJson(res, 500, errorJson('metrics_failed', err.message)));
-        },
-      );
-    };
-    for (const p of ['/metrics', '/metrics/']) {
-      a.get(p, (res) => metrics(res, false));
-      a.head(p, (res) => metrics(res, true));
+    for (const r of ROUTES) {
+      // the WebSocket first: a plain GET of its path (no Upgrade) is yielded to the GET route after it
+      if (r.handler === 'ws') this.websocket(r.path);
+      for (const method of methodsOf(r)) register(a, method, r.path, this.handler(r, method));
     }
-
-    a.get('/liveness', this.ops('/liveness', (res) => this.opsReply(res, '/liveness', { status: 200, body: { ok: true } })));
-    a.get(
-      '/readiness',
-      this.ops('/readiness', (res) => {
-        const r = this.d.readiness();
-        this.opsReply(res, '/readiness', { status: r.ready ? 200 : 503, body: r.body });
-      }),
-    );
-    a.post('/ops/cooloff/:sec', this.ops('/ops/cooloff', (res, [sec]) => this.opsReply(res, '/ops/cooloff', this.d.ops.cooloff(sec)), 1));
-    a.post('/ops/reset', this.ops('/ops/reset', (res) => this.opsReply(res, '/ops/reset', this.d.ops.reset())));
-    a.post('/aurora/:mode', this.ops('/aurora', (res, [mode]) => this.opsReply(res, '/aurora', this.d.ops.arm(mode)), 1));
-    a.get('/risk/snapshot', this.ops('/risk/snapshot', (res) => this.opsReply(res, '/risk/snapshot', this.d.ops.riskSnapshot())));
-    a.post('/risk/set', this.opsWithBody('/risk/set', (body) => this.d.ops.riskSet(body)));
-    a.post('/ops/rotate_token', this.opsWithBody('/ops/rotate_token', (body) => this.d.ops.rotateToken(body)));
-    a.post('/predict', (res) => {
-      m.http('/predict', 503);
-      writeJson(res, 503, errorJson('model_unavailable', 'the gate serves no prediction model'));
-    });
-
-    this.websocket();
-    // a plain GET of /ws (no Upgrade): uWS yields it to the routes after the WebSocket one
-    a.get('/ws', (res) => {
-      m.http('/ws', 426);
-      writeJson(res, 426, errorJson('upgrade_required', '/ws is a WebSocket endpoint: send Connection: Upgrade, Upgrade: websocket'), ['Upgrade', 'websocket']);
-    });
-
-    a.any('/*', (res, req) => {
-      const url = req.getUrl();
-      const method = req.getMethod().toUpperCase();
-      const known = ROUTES.find(([re]) => re.test(url));
-      if (known === undefined) {
-        m.http('unknown', 404);
-        return writeJson(res, 404, errorJson('not_found', `no route ${method} ${url}`));
-      }
-      // the route as label, never the raw URL: junk paths must not create one series each
-      m.http(url.startsWith('/ops/cooloff/') ? '/ops/cooloff' : url.startsWith('/aurora/') ? '/aurora' : url, 405);
-      writeJson(res, 405, errorJson('method_not_allowed', `${url} accepts ${known[1].join(', ')}`), ['Allow', known[1].join(', ')]);
-    });
+    a.any('/*', (res, req) => this.fallback(res, req));
   }
 
-  private websocket(): void {
+  /** The uWS handler of a route and method: the auth class decides the wrapper (ops: token check first). */
+  private handler(r: Route, method: Method): UwsHandler {
+    switch (r.auth) {
+      case 'public':
+        return this.publicHandler(r.handler, r.label, method);
+      case 'runner':
+        return this.runnerHandler(r.handler, r.label);
+      case 'ops':
+        return this.opsHandler(r.handler, r.label, paramsOf(r).length);
+    }
+  }
+
+  private publicHandler(h: PublicHandler, label: string, method: Method): UwsHandler {
+    const m = this.d.metrics;
+    switch (h) {
+      case 'health':
+        return (res) => {
+          m.http(label, 200);
+          writeJson(res, 200, JSON.stringify(this.d.health()));
+        };
+      case 'version':
+        return (res) => {
+          m.http(label, 200);
+          writeJson(res, 200, JSON.stringify({ version: this.d.version() }));
+        };
+      case 'index':
+        return (res) => {
+          m.http(label, 200);
+          writeJson(res, 200, JSON.stringify(indexBody(this.d.version())));
+        };
+      case 'openapi':
+        return (res) => {
+          const doc = this.d.openapi();
+          m.http(label, doc === null ? 404 : 200);
+          if (doc === null) writeJson(res, 404, errorJson('not_found', 'no OpenAPI document in this build'));
+          else writeJson(res, 200, doc);
+        };
+      case 'metrics': {
+        const isHead = method === 'HEAD';
+        return (res) => {
+          let aborted = false;
+          res.onAborted(() => (aborted = true));
+          m.http(label, 200);
+          m.text().then(
+            (text) => {
+              if (!aborted) res.cork(() => res.writeStatus('200 OK').writeHeader('Content-Type', m.contentType).end(isHead ? '' : text));
+            },
+            (err: Error) => {
+              if (!aborted) res.cork(() => writeJson(res, 500, errorJson('metrics_failed', err.message)));
+            },
+          );
+        };
+      }
+      case 'predict':
+        return (res) => {
+          m.http(label, 503);
+          writeJson(res, 503, errorJson('model_unavailable', 'the gate serves no prediction model'));
+        };
+    }
+  }
+
+  private runnerHandler(h: RunnerHandler, label: string): UwsHandler {
+    switch (h) {
+      case 'pretrade':
+        return this.decided(label, KIND_PRETRADE);
+      case 'posttrade':
+        return this.decided(label, KIND_POSTTRADE);
+      case 'ws':
+        // a plain GET of /ws (no Upgrade): uWS yields it here from the WebSocket route
+        return (res) => {
+          this.d.metrics.http(label, 426);
+          writeJson(res, 426, errorJson('upgrade_required', '/ws is a WebSocket endpoint: send Connection: Upgrade, Upgrade: websocket'), ['Upgrade', 'websocket']);
+        };
+    }
+  }
+
+  private opsHandler(h: OpsHandler, label: string, params: number): UwsHandler {
+    const ops = this.d.ops;
+    switch (h) {
+      case 'liveness':
+        return this.ops(label, (res) => this.opsReply(res, label, { status: 200, body: { ok: true } }));
+      case 'readiness':
+        return this.ops(label, (res) => {
+          const r = this.d.readiness();
+          this.opsReply(res, label, { status: r.ready ? 200 : 503, body: r.body });
+        });
+      case 'cooloff':
+        return this.ops(label, (res, [sec]) => this.opsReply(res, label, ops.cooloff(sec)), params);
+      case 'reset':
+        return this.ops(label, (res) => this.opsReply(res, label, ops.reset()));
+      case 'arm':
+        return this.ops(label, (res, [mode]) => this.opsReply(res, label, ops.arm(mode)), params);
+      case 'riskSnapshot':
+        return this.ops(label, (res) => this.opsReply(res, label, ops.riskSnapshot()));
+      case 'riskSet':
+        return this.opsWithBody(label, (body) => ops.riskSet(body));
+      case 'rotateToken':
+        return this.opsWithBody(label, (body) => ops.rotateToken(body));
+    }
+  }
+
+  /** No route for this method and path: 405 with the route's Allow header when the path is known, else 404. */
+  private fallback(res: HttpResponse, req: HttpRequest): void {
+    const m = this.d.metrics;
+    const url = req.getUrl();
+    const method = req.getMethod().toUpperCase();
+    const r = matchRoute(url);
+    if (r === undefined) {
+      m.http(UNKNOWN_ROUTE_LABEL, 404);
+      return writeJson(res, 404, errorJson('not_found', `no route ${method} ${url}`));
+    }
+    // the route as label, never the raw URL: junk paths must not create one series each
+    m.http(r.wrongMethodLabel ?? r.label, 405);
+    const allow = allowOf(r);
+    writeJson(res, 405, errorJson('method_not_allowed', `${url} accepts ${allow}`), ['Allow', allow]);
+  }
+
+  private websocket(path: string): void {
     const d = this.d;
     // uWS buffers a frame up to maxPayloadLength before the message handler sees it, and closes the TCP
     // connection without a close frame above it (the client sees 1006; our close handler gets 1006
@@ -435,7 +420,7 @@ export class GateApp {
     // 413: an error envelope with the frame's id, the connection kept open.
     const hardCap = Math.max(WS_TRANSPORT_CAP_BYTES, d.wsMaxPayloadBytes);
     const tooLarge = errorJson('body_too_large', `the frame exceeds ws.max_payload_bytes (${d.wsMaxPayloadBytes} bytes)`);
-    this.app.ws<WsConn>('/ws', {
+    this.app.ws<WsConn>(path, {
       maxPayloadLength: hardCap,
       idleTimeout: d.wsIdleTimeoutS,
       maxBackpressure: d.wsMaxBackpressureBytes * 2 + d.wsMaxPayloadBytes,
@@ -471,19 +456,13 @@ export class GateApp {
           ws.send(`{"id":null,"ok":false,"error":${JSON.stringify({ code: 'binary_frame', message: 'send JSON as text frames' })}}`, false);
           return;
         }
-        const b = d.backend;
         const frame = new Uint8Array(message);
-        if (this.stopping) {
-          ws.send(wsErrorEnvelope(frame, SHUTTING_DOWN), false);
+        const r = d.decider.decide(KIND_WS, frame, c, performance.now());
+        if (r === null) return; // a worker has it
+        if (isRefusal(r)) {
+          ws.send(wsErrorEnvelope(frame, r.body), false);
           return;
         }
-        const service = this.inlineNow(performance.now());
-        if (service === null) {
-          if (!b.submit!(KIND_WS, frame, c)) ws.send(wsErrorEnvelope(frame, OVERLOADED), false);
-          return;
-        }
-        const r = service.handleBytes(KIND_WS, frame);
-        b.flush();
         ws.send(r.body, false);
         this.checkBackpressure(c);
       },
@@ -496,6 +475,22 @@ export class GateApp {
         if (code === 1006 && Buffer.from(message).toString('latin1') === UWS_TOO_BIG) d.countInvalid();
       },
     });
+  }
+}
+
+type UwsHandler = (res: HttpResponse, req: HttpRequest) => void;
+
+function register(a: TemplatedApp, method: Method, path: string, fn: UwsHandler): void {
+  switch (method) {
+    case 'GET':
+      a.get(path, fn);
+      return;
+    case 'HEAD':
+      a.head(path, fn);
+      return;
+    case 'POST':
+      a.post(path, fn);
+      return;
   }
 }
 
