@@ -3,7 +3,7 @@ import { resolve } from 'node:path';
 import type { AppConfig } from './config/resolve.ts';
 import { PACKAGE_ROOT } from './config/load.ts';
 import { governanceHalted } from './core/governance.ts';
-import { GateState } from './core/state/gate-state.ts';
+import { GateState } from './shm/state/gate-state.ts';
 import { GateCounters } from './gate/counters.ts';
 import { JournalBatch } from './journal/line-batch.ts';
 import { Ops } from './gate/ops.ts';
@@ -14,14 +14,14 @@ import { DEFAULT_FILES, JournalWriter, WRITER_THREAD, type JournalStats } from '
 import type { Logger } from './log.ts';
 import { Metrics } from './metrics/metrics.ts';
 import { openApiText } from './schema/openapi.ts';
-import { allocateControl, CTL_FAIL_CLOSED, CTL_JOURNAL_FAILING } from './pool/control.ts';
+import { allocateControl, CTL_FAIL_CLOSED, CTL_JOURNAL_FAILING } from './shm/control.ts';
 import { Dispatcher } from './pool/dispatcher.ts';
-import { Ring } from './pool/ring.ts';
-import { SharedLock } from './state/lock.ts';
+import { Ring } from './shm/ring.ts';
+import { SharedLock } from './shm/lock.ts';
 import { GateApp, type Target } from './transport/app.ts';
 import { Decider, handOverJournal } from './pool/decide.ts';
 import { loadUws } from './transport/uws.ts';
-import { registerTestHooks, testHooks } from './testing/hooks.ts';
+import { registerTestHooks } from './testing/hooks.ts';
 
 export interface RunningGate {
   port: number;
@@ -30,11 +30,6 @@ export interface RunningGate {
   runId: string;
   /** stop accepting, answer what is in flight, flush and fsync the journal; resolves true when clean */
   stop(): Promise<boolean>;
-  /**
-   * Returns every piece of decision and ops state to its start-up value, as a fresh process would have
-   * it (tests replay many conformance scenarios on one gate). Not reachable over the network.
-   */
-  resetState(): void;
 }
 
 const MAIN_LOCK_OWNER = 1_000_000;
@@ -249,16 +244,6 @@ export async function startGate(cfg: AppConfig, ctx: { sessionDir: string; runId
     host: svc.host,
     sessionDir,
     runId,
-    resetState(): void {
-      mainLock.acquire();
-      try {
-        new Uint8Array(state.buffer).fill(0);
-        state.init(core.risk);
-      } finally {
-        mainLock.release();
-      }
-      ops.resetForTests(svc.ops.token);
-    },
     async stop(): Promise<boolean> {
       gateApp.stopListening();
       // from here on, requests on still-open connections are refused (503 shutting_down): a request
@@ -282,7 +267,21 @@ export async function startGate(cfg: AppConfig, ctx: { sessionDir: string; runId
       return unanswered === 0 && !stats.failing;
     },
   };
-  // TEST ONLY (src/testing/hooks.ts): the journal writer's hooks, reachable from the gate handle
-  registerTestHooks(handle, testHooks(writer));
+  // used by src/testing only (testHooks(gate)): state reset, counters (fault switch), writer and ops hooks
+  registerTestHooks(handle, {
+    kind: 'gate',
+    writer,
+    ops,
+    counters: countersBuffer,
+    resetSharedState: () => {
+      mainLock.acquire();
+      try {
+        new Uint8Array(state.buffer).fill(0);
+        state.init(core.risk);
+      } finally {
+        mainLock.release();
+      }
+    },
+  });
   return handle;
 }

@@ -1,4 +1,4 @@
-import { DEFAULT_SIZES } from '../core/state/gate-state.ts';
+import { DEFAULT_SIZES } from '../shm/state/gate-state.ts';
 
 /**
  * Every default of the configuration is written once, in this file (issue 12). Where a key's fallback

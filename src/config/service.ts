@@ -1,6 +1,6 @@
 import { availableParallelism } from 'node:os';
 import type { CoreConfig } from '../core/config.ts';
-import { DEFAULT_SIZES, type StateSizes } from '../core/state/gate-state.ts';
+import { DEFAULT_SIZES, type StateSizes } from '../shm/state/gate-state.ts';
 import { DEFAULT_FILES } from '../journal/files.ts';
 import { CODE_DEFAULTS, SERVICE_ENV_DEFAULTS } from './defaults.ts';
 import { ConfigError, envFlag, envString, type Env } from './env.ts';

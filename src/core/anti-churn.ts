@@ -1,7 +1,7 @@
 import type { AntiChurnConfig } from './config.ts';
 import type { GateEvent } from './events.ts';
-import type { GateState } from './state/gate-state.ts';
-import { SIDE_BUY, SIDE_NONE, SIDE_SELL } from './state/symbol-table.ts';
+import type { GateState } from '../shm/state/gate-state.ts';
+import { SIDE_BUY, SIDE_NONE, SIDE_SELL } from '../shm/state/symbol-table.ts';
 
 export interface AntiChurnHit {
   reason: string;

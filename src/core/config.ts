@@ -1,4 +1,4 @@
-import type { RiskLimits } from './state/gate-state.ts';
+import type { RiskLimits } from '../shm/state/gate-state.ts';
 
 /**
  * The decision core's configuration: every threshold already resolved to a number or flag by

@@ -1,6 +1,6 @@
 import type { GovernanceConfig } from './config.ts';
 import type { GateEvent } from './events.ts';
-import { Ctl, type GateState } from './state/gate-state.ts';
+import { Ctl, type GateState } from '../shm/state/gate-state.ts';
 
 /** Post-trade outcomes older than this are forgotten by the reject-storm rule (service.md 2.4). */
 export const REJECT_STATS_WINDOW_SEC = 60;

@@ -1,5 +1,5 @@
 import type { HealthGuardConfig } from './config.ts';
-import { Ctl, type GateState } from './state/gate-state.ts';
+import { Ctl, type GateState } from '../shm/state/gate-state.ts';
 
 /** WARNs are counted over a fixed 300 s horizon (gate.md 4.1). */
 export const WARN_HORIZON_SEC = 300;

@@ -9,7 +9,7 @@ import { fmt1, fmt2 } from './pyfmt.ts';
 import { clip } from './pyvalue.ts';
 import { riskCheck } from './risk.ts';
 import { runSprt } from './sprt.ts';
-import { Ctl, type GateState } from './state/gate-state.ts';
+import { Ctl, type GateState } from '../shm/state/gate-state.ts';
 import { trapScore, trapUpdate } from './trap.ts';
 
 export interface SprtObs {

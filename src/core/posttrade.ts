@@ -1,7 +1,7 @@
 import type { AntiChurnConfig } from './config.ts';
 import { sideCode } from './anti-churn.ts';
 import { truthy } from './pyvalue.ts';
-import type { GateState } from './state/gate-state.ts';
+import type { GateState } from '../shm/state/gate-state.ts';
 import { canonicalSymbol, normalSide } from './symbol.ts';
 
 export type PosttradeKind = 'success' | 'failed' | 'pending';

@@ -1,4 +1,4 @@
-import type { RiskLimits } from './state/gate-state.ts';
+import type { RiskLimits } from '../shm/state/gate-state.ts';
 
 export interface RiskResult {
   code: string | null;

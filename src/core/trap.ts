@@ -1,6 +1,6 @@
 import type { TrapConfig } from './config.ts';
 import { clip } from './pyvalue.ts';
-import type { GateState } from './state/gate-state.ts';
+import type { GateState } from '../shm/state/gate-state.ts';
 
 export interface TrapUpdate {
   cancelRate: number;

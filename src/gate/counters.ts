@@ -1,28 +1,15 @@
 import { EVENT_CODES } from '../core/events.ts';
+import { C_ALLOW, C_DENIED_ORDERS, C_DENY, C_INTERNAL_ERRORS, C_INVALID, C_JOURNAL_DROPPED, C_REJECTED, C_SUCCESS, C_UNKNOWN_EVENT, COUNTER_EVENTS_AT } from '../shm/counters.ts';
 
 /**
  * Counters each thread keeps in its own slice of a shared Float64Array (single writer per slice, no
- * atomics needed); the main thread sums the slices when Prometheus scrapes (src/metrics).
+ * atomics needed); the main thread sums the slices when Prometheus scrapes (src/metrics). The slots
+ * (C_ALLOW ...) are the layout of src/shm/counters.ts; the event-code slots follow them.
  */
 export const EVENT_CODE_LIST: readonly string[] = [...EVENT_CODES].sort();
 const EVENT_INDEX = new Map(EVENT_CODE_LIST.map((c, i) => [c, i]));
 
-export const C_ALLOW = 0;
-export const C_DENY = 1;
-export const C_DENIED_ORDERS = 2;
-export const C_SUCCESS = 3;
-export const C_REJECTED = 4;
-export const C_INVALID = 5;
-export const C_UNKNOWN_EVENT = 6;
-export const C_JOURNAL_DROPPED = 7;
-/** requests answered 500 internal_error: their handling threw (GateService.handleBytes) */
-export const C_INTERNAL_ERRORS = 8;
-/**
- * Not a counter: the test-only fault switch of src/testing/faults.ts (one word per thread's slice,
- * 0 = off). Read through that module only; never summed into a metric.
- */
-export const C_TEST_FAULT = 9;
-const FIXED = 10;
+const FIXED = COUNTER_EVENTS_AT;
 export const SLICE_WORDS = FIXED + EVENT_CODE_LIST.length;
 
 export class GateCounters {

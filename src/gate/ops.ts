@@ -3,8 +3,8 @@ import type { CoreConfig } from '../core/config.ts';
 import type { GateEvent } from '../core/events.ts';
 import { governanceHalted, governanceResume } from '../core/governance.ts';
 import { guardSnapshot, opsCooloff, opsReset, setArmed, type GuardSnapshot } from '../core/health-guard.ts';
-import type { GateState } from '../core/state/gate-state.ts';
-import { Ctl } from '../core/state/gate-state.ts';
+import type { GateState } from '../shm/state/gate-state.ts';
+import { Ctl } from '../shm/state/gate-state.ts';
 import { maskToken, tokenProblem } from '../config/resolve.ts';
 import { eventLine } from '../journal/records.ts';
 import { tsNsText } from '../journal/ts-ns.ts';
@@ -14,6 +14,7 @@ import { fail, invalidRequest, type Failure } from './errors.ts';
 import type { JournalBatch } from '../journal/line-batch.ts';
 import type { Clock, StateLock } from './pretrade.ts';
 import type { GateCounters } from './counters.ts';
+import { registerTestHooks } from '../testing/hooks.ts';
 
 export interface OpsReply {
   status: number;
@@ -54,13 +55,15 @@ export class Ops {
     private readonly flush: () => void,
   ) {
     this.tokenDigest = token === null ? null : digest(token);
-  }
-
-  /** Forgets rotations and auth-failure history (test isolation between conformance scenarios). */
-  resetForTests(token: string | null): void {
-    this.tokenDigest = token === null ? null : digest(token);
-    this.lastRotationMs = 0;
-    this.failures.clear();
+    // used by src/testing only (testHooks(gate).resetState): the configured token again, rotations and auth failures forgotten
+    registerTestHooks(this, {
+      kind: 'ops',
+      reset: () => {
+        this.tokenDigest = token === null ? null : digest(token);
+        this.lastRotationMs = 0;
+        this.failures.clear();
+      },
+    });
   }
 
   get tokenConfigured(): boolean {

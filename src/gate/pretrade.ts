@@ -1,7 +1,7 @@
 import type { CoreConfig } from '../core/config.ts';
 import { toDecisionInput, type DecisionInput } from '../core/inputs.ts';
 import { decide, type Decision } from '../core/pipeline.ts';
-import type { GateState } from '../core/state/gate-state.ts';
+import type { GateState } from '../shm/state/gate-state.ts';
 import { PretradeCheckRequest } from '../schema/pretrade.ts';
 import { compileValidator } from '../schema/validate.ts';
 import { FaultSite, throwIfInjected } from '../testing/faults.ts';
@@ -64,7 +64,7 @@ export function checkParsed(body: unknown, cfg: CoreConfig, state: GateState, lo
  * The critical section of a check (D23): decide, and (for the journal) reserve one timestamp per event
  * plus one for POLICY.DECISION, all under the shared lock. Returns the first reserved timestamp (µs).
  * The lock is released whatever happens inside (a throw included: GateService answers 500). `faults`:
- * the thread's counters slice, where tests can arm a throw (src/testing/faults.ts; GateService only).
+ * the thread's counters slice, whose fault word is used by src/testing only (src/testing/faults.ts; GateService only).
  */
 export function decideLocked(cfg: CoreConfig, state: GateState, lock: StateLock, clock: Clock, input: DecisionInput, reserveTs: boolean, faults: Float64Array | null = null): { decision: Decision; firstTs: number } {
   lock.acquire();

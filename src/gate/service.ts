@@ -3,8 +3,8 @@ import type { GateEvent } from '../core/events.ts';
 import { toDecisionInput, type DecisionInput } from '../core/inputs.ts';
 import type { Decision } from '../core/pipeline.ts';
 import { applyPosttrade, classifyPosttrade, type PosttradeFacts } from '../core/posttrade.ts';
-import type { GateState } from '../core/state/gate-state.ts';
-import { symbolKey } from '../core/state/symbol-table.ts';
+import type { GateState } from '../shm/state/gate-state.ts';
+import { symbolKey } from '../shm/state/symbol-table.ts';
 import { tsNsText } from '../journal/ts-ns.ts';
 import { eventLine, guessTsNs, normaliseExchangeError, orderLine } from '../journal/records.ts';
 import { deniedOrderLine, policyDecisionLine } from './decision-records.ts';
@@ -15,7 +15,8 @@ import { fail, invalidRequest, malformedJson, type Failure } from './errors.ts';
 import { strictUtf8 } from './utf8.ts';
 import type { JournalBatch } from '../journal/line-batch.ts';
 import { decideLocked, encodeResponse, pretradeValidator, type Clock, type StateLock } from './pretrade.ts';
-import { C_DENIED_ORDERS, C_REJECTED, C_SUCCESS, type GateCounters } from './counters.ts';
+import { C_DENIED_ORDERS, C_REJECTED, C_SUCCESS } from '../shm/counters.ts';
+import type { GateCounters } from './counters.ts';
 import { FaultSite, throwIfInjected } from '../testing/faults.ts';
 
 const posttradeValidator = compileValidator<PosttradeLogRequest>(PosttradeLogRequest);
@@ -75,7 +76,7 @@ export class GateService {
   private readonly runId: string;
   private readonly journal: JournalBatch;
   private readonly counters: GateCounters;
-  /** the thread's counters slice, also holding the test-only fault switch (src/testing/faults.ts) */
+  /** the thread's counters slice; its fault word is used by src/testing only (src/testing/faults.ts) */
   private readonly faults: Float64Array;
   /** true while checks must be refused (fail_closed and the journal failing); asked once per check */
   private readonly refuseChecks: () => boolean;

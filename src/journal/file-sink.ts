@@ -45,7 +45,7 @@ export class FileSink {
   /** stderr rate limit: one line per second per file */
   lastLogMs = 0;
   suppressedLogs = 0;
-  /** fault injection (TEST ONLY): remaining failing writes (Infinity = forever, 0 = none) */
+  /** used by src/testing only (WriterTestOptions): remaining failing writes (Infinity = forever, 0 = none) */
   private faultLeft: number;
   private readonly events: SinkEvents;
   private readonly rotator: Rotator;

@@ -2,15 +2,9 @@
  * What the main-thread handle (writer.ts) and the journal writer thread (writer-thread.ts) exchange:
  * options, the thread's start data and the control/report messages. Types only, plus the defaults.
  */
-import type { RingBuffers } from '../pool/ring.ts';
-import { DEFAULT_FILES, type JournalFileKey, type JournalFiles } from './files.ts';
-
-export interface FaultInjection {
-  /** TEST ONLY: open this file read-only so every write to it fails for real (EBADF from write(2)). */
-  failWritesFor?: JournalFileKey;
-  /** Number of failing writes before the file is reopened normally (default: fail forever). */
-  failCount?: number;
-}
+import type { RingBuffers } from '../shm/ring.ts';
+import type { WriterTestOptions } from '../testing/hooks.ts';
+import { DEFAULT_FILES, type JournalFiles } from './files.ts';
 
 export interface WriterOptions {
   sessionDir: string;
@@ -32,8 +26,6 @@ export interface WriterOptions {
   gzipLevel: number;
   /** how often a failing file is retried when nothing is written to it (default 1000 ms) */
   retryFailingMs: number;
-  /** TEST ONLY, see FaultInjection. */
-  faultInjection?: FaultInjection;
 }
 
 export const DEFAULT_WRITER_OPTIONS: Omit<WriterOptions, 'sessionDir'> = {
@@ -59,9 +51,11 @@ export interface ProducerSpec {
 /** Data handed to the thread (structured-cloned; the SharedArrayBuffers are shared, not copied). */
 export interface WriterThreadData {
   opts: WriterOptions;
+  /** used by src/testing only: a file to fail (JournalWriter.start's second argument; never from the configuration) */
+  test?: WriterTestOptions;
   /** stats + in-flight record slot (stats.ts); outlives every thread of the writer */
   stats: SharedArrayBuffer;
-  /** journal doorbell (bell.ts) */
+  /** journal doorbell (src/shm/journal-bell.ts) */
   bell: SharedArrayBuffer;
   /** rings attached before this thread started (a restart: every live ring of the dead thread) */
   producers: ProducerSpec[];
@@ -89,5 +83,5 @@ export type ControlMessage =
   | { type: 'attach'; producer: ProducerSpec }
   | { type: 'detach'; id: number }
   | { type: 'close'; timeoutMs: number }
-  /** TEST ONLY (src/testing/hooks.ts): throw an uncaught error from a timer, or around the next record's write */
+  /** used by src/testing only (killJournalWriter): throw an uncaught error from a timer, or around the next record's write */
   | { type: 'testCrash'; at: CrashPoint };

@@ -7,10 +7,11 @@
  * (A comparison of the file's last bytes with the record alone would drop a record identical to the
  * previous one — two equal post-trade records in orders.jsonl — so the slot, not the bytes, decides.)
  */
-import { Ring, type RecordView } from '../pool/ring.ts';
+import { Ring, type RecordView } from '../shm/ring.ts';
 import type { FileSink } from './file-sink.ts';
 import type { CrashPoint, ProducerSpec } from './protocol.ts';
-import { SLOT_COUNTED, type StatsPublisher } from './stats.ts';
+import { SLOT_COUNTED } from '../shm/journal-stats-layout.ts';
+import type { StatsPublisher } from './stats.ts';
 
 interface Producer {
   spec: ProducerSpec;

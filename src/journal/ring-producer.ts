@@ -1,5 +1,5 @@
-import { BELL_DROPS, BELL_SEQ, BELL_SLEEPING } from './bell.ts';
-import { Ring, type RingBuffers } from '../pool/ring.ts';
+import { BELL_DROPS, BELL_SEQ, BELL_SLEEPING } from '../shm/journal-bell.ts';
+import { Ring, type RingBuffers } from '../shm/ring.ts';
 import { JOURNAL_FILE_KEYS } from './files.ts';
 import type { JournalBatch } from './line-batch.ts';
 
@@ -7,7 +7,7 @@ import type { JournalBatch } from './line-batch.ts';
 export const DEFAULT_RESERVE_CHARS = 144 * 1024;
 /** at most one drop log line per producer per second */
 const DROP_LOG_INTERVAL_MS = 1000;
-/** ring header + alignment of one record (pool/ring.ts), for each of the five files */
+/** ring header + alignment of one record (src/shm/ring.ts), for each of the five files */
 const RECORD_OVERHEAD = 5 * 16;
 
 export interface DropHooks {

@@ -1,45 +1,12 @@
 /**
- * The writer's shared stats buffer. It is allocated by the main thread and outlives every writer thread:
- * a replacement thread starts its counters from it (stats are cumulative for the session), and it holds
- * the slot of the record being written (the "in-doubt" record after a death, see ring-intake.ts).
- *
- * Layout: Int32 [0] = seqlock sequence (odd while an update is in progress), Float64 fields from byte 8,
- * the UTF-8 bytes of lastError, then the in-flight record slot. Float64 stores are not atomic in JS; the
- * seqlock lets a reader detect a torn snapshot and retry. One writer at a time: the live thread, or the
- * main thread while no thread runs (markDown).
+ * The writer's shared stats buffer: the thread's side (StatsPublisher) and the main thread's
+ * (StatsReader). It is allocated by the main thread and outlives every writer thread: a replacement
+ * thread starts its counters from it (stats are cumulative for the session), and it holds the slot of
+ * the record being written (the "in-doubt" record after a death, see ring-intake.ts). Its layout (a
+ * seqlock over Float64 fields, the lastError bytes, the in-flight slot) is src/shm/journal-stats-layout.ts.
  */
 import { JOURNAL_FILE_KEYS, type JournalFileKey } from './files.ts';
-
-export const ST = {
-  linesReceived: 0,
-  linesWritten: 1,
-  bytesWritten: 2,
-  fsyncs: 3,
-  writeErrors0: 4, // 5 slots, JOURNAL_FILE_KEYS order
-  lastWriteMs: 9, // NaN = null
-  failing: 10,
-  batchesPending: 11,
-  lastErrorLen: 12, // bytes; -1 = null
-  lastErrorGen: 13, // bumped whenever lastError changes
-  /** the bell's drop counter (bell.ts BELL_DROPS) the writer last reacted to */
-  dropsSeen: 14,
-} as const;
-const ST_FIELDS = 15;
-const ST_F64_OFFSET = 8;
-const ST_ERR_OFFSET = ST_F64_OFFSET + ST_FIELDS * 8;
-const ST_ERR_BYTES = 1024;
-
-/**
- * The record the thread is writing: set before its write(2), `state` 2 once its outcome is counted and
- * published, cleared after its ring space was released. Only writer threads use it (one after another).
- */
-const SLOT = { state: 0, producer: 1, file: 2, offset: 3, length: 4, ringOffset: 5 } as const;
-const SLOT_FIELDS = 6;
-const SLOT_OFFSET = ST_ERR_OFFSET + ST_ERR_BYTES; // a multiple of 8
-export const ST_BYTES = SLOT_OFFSET + SLOT_FIELDS * 8;
-
-export const SLOT_WRITING = 1;
-export const SLOT_COUNTED = 2;
+import { SLOT, SLOT_COUNTED, SLOT_FIELDS, SLOT_OFFSET, SLOT_WRITING, ST, ST_ERR_BYTES, ST_ERR_OFFSET, ST_F64_OFFSET, ST_FIELDS } from '../shm/journal-stats-layout.ts';
 
 export interface JournalStats {
   linesReceived: number;
@@ -55,14 +22,6 @@ export interface JournalStats {
   batchesPending: number;
   /** writer threads started to replace a dead one */
   writerRestarts: number;
-}
-
-export function allocateStats(): SharedArrayBuffer {
-  const sab = new SharedArrayBuffer(ST_BYTES);
-  const f64 = new Float64Array(sab, ST_F64_OFFSET, ST_FIELDS);
-  f64[ST.lastWriteMs] = NaN;
-  f64[ST.lastErrorLen] = -1;
-  return sab;
 }
 
 const encoder = new TextEncoder();

@@ -14,7 +14,7 @@
  */
 import * as fs from 'node:fs';
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
-import { BELL_DROPS, BELL_SEQ, BELL_SLEEPING } from './bell.ts';
+import { BELL_DROPS, BELL_SEQ, BELL_SLEEPING } from '../shm/journal-bell.ts';
 import { FileSink, type SinkEvents } from './file-sink.ts';
 import { JOURNAL_FILE_KEYS } from './files.ts';
 import type { ControlMessage, ThreadMessage, WriterOptions, WriterThreadData } from './protocol.ts';
@@ -80,7 +80,7 @@ class WriterThread implements SinkEvents {
           i,
           o.files[key],
           key === 'events' ? o.eventsMaxBytes : o.ordersMaxBytes,
-          o.faultInjection?.failWritesFor === key ? (o.faultInjection.failCount ?? Infinity) : 0,
+          data.test?.failWritesFor === key ? (data.test.failCount ?? Infinity) : 0,
           this,
           this.rotator,
         ),

@@ -17,14 +17,15 @@
 import { Worker } from 'node:worker_threads';
 import { writeSync } from 'node:fs';
 import { threadModuleUrl } from '../thread-module.ts';
-import type { RingBuffers } from '../pool/ring.ts';
-import { registerTestHooks } from '../testing/hooks.ts';
-import { BELL_BYTES } from './bell.ts';
+import type { RingBuffers } from '../shm/ring.ts';
+import { registerTestHooks, type WriterTestOptions } from '../testing/hooks.ts';
+import { BELL_BYTES } from '../shm/journal-bell.ts';
 import { DEFAULT_FILES, JOURNAL_FILE_KEYS, type JournalFileKey, type JournalFiles } from './files.ts';
-import { DEFAULT_WRITER_OPTIONS, type ControlMessage, type FaultInjection, type ProducerSpec, type ThreadMessage, type WriterOptions, type WriterThreadData } from './protocol.ts';
-import { allocateStats, StatsReader, type JournalStats } from './stats.ts';
+import { DEFAULT_WRITER_OPTIONS, type ControlMessage, type ProducerSpec, type ThreadMessage, type WriterOptions, type WriterThreadData } from './protocol.ts';
+import { allocateStats } from '../shm/journal-stats-layout.ts';
+import { StatsReader, type JournalStats } from './stats.ts';
 
-export { DEFAULT_FILES, DEFAULT_WRITER_OPTIONS, JOURNAL_FILE_KEYS, type FaultInjection, type JournalFileKey, type JournalFiles, type JournalStats, type WriterOptions };
+export { DEFAULT_FILES, DEFAULT_WRITER_OPTIONS, JOURNAL_FILE_KEYS, type JournalFileKey, type JournalFiles, type JournalStats, type WriterOptions };
 
 /** The `file` onError reports when the thread itself died. */
 export const WRITER_THREAD = 'writer_thread';
@@ -71,6 +72,8 @@ export class JournalWriter {
   /** the shared doorbell producers use to wake the thread (and count dropped lines) */
   readonly bell: SharedArrayBuffer;
   readonly #opts: WriterOptions;
+  /** used by src/testing only: the thread's test start data (every thread of this writer gets it) */
+  readonly #test: WriterTestOptions | undefined;
   readonly #statsBuffer: SharedArrayBuffer;
   readonly #reader: StatsReader;
   /** every ring not yet fully drained: what a replacement thread starts with */
@@ -98,14 +101,17 @@ export class JournalWriter {
   readonly #errorCbs: ((file: string, message: string) => void)[] = [];
   readonly #restartCbs: ((info: RestartInfo) => void)[] = [];
 
-  private constructor(opts: WriterOptions) {
+  private constructor(opts: WriterOptions, test: WriterTestOptions | undefined) {
     this.#opts = opts;
+    this.#test = test;
     this.#statsBuffer = allocateStats();
     this.#reader = new StatsReader(this.#statsBuffer);
     this.bell = new SharedArrayBuffer(BELL_BYTES);
+    // used by src/testing only (testHooks(writer), testHooks(gate)): kill the thread, hold its restart
     registerTestHooks(this, {
-      killJournalWriter: (how) => this.#testKill(how),
-      holdWriterRestart: (hold) => {
+      kind: 'writer',
+      kill: (how) => this.#testKill(how),
+      holdRestart: (hold) => {
         this.#hold = hold;
         this.#maybeRestart();
       },
@@ -116,9 +122,10 @@ export class JournalWriter {
    * Start the thread; resolves when all files are open (events + the three order files created empty if missing;
    * `raw` is created on first write). Rejects if the session dir or one of those files cannot be opened.
    * Options not given take DEFAULT_WRITER_OPTIONS (a full WriterOptions is accepted as is).
+   * `test`: used by src/testing only (startJournalWriter), never by the gate.
    */
-  static async start(opts: Pick<WriterOptions, 'sessionDir'> & Partial<WriterOptions>): Promise<JournalWriter> {
-    const w = new JournalWriter({ ...DEFAULT_WRITER_OPTIONS, ...opts, files: { ...DEFAULT_FILES, ...opts.files } });
+  static async start(opts: Pick<WriterOptions, 'sessionDir'> & Partial<WriterOptions>, test?: WriterTestOptions): Promise<JournalWriter> {
+    const w = new JournalWriter({ ...DEFAULT_WRITER_OPTIONS, ...opts, files: { ...DEFAULT_FILES, ...opts.files } }, test);
     try {
       await w.#spawn(false);
     } catch (e) {
@@ -226,7 +233,7 @@ export class JournalWriter {
 
   /** Starts a thread on the current registry; resolves once it serves, rejects if it exits first. */
   #spawn(restart: boolean): Promise<void> {
-    const worker = spawnWriterThread({ opts: this.#opts, stats: this.#statsBuffer, bell: this.bell, producers: [...this.#producers.values()], restart });
+    const worker = spawnWriterThread({ opts: this.#opts, test: this.#test, stats: this.#statsBuffer, bell: this.bell, producers: [...this.#producers.values()], restart });
     this.#thread = worker;
     this.#ready = false;
     return new Promise<void>((resolve, reject) => {
@@ -341,7 +348,7 @@ export class JournalWriter {
     }
   }
 
-  /** TEST ONLY (src/testing/hooks.ts): resolves once the death was handled (stats say failing). */
+  /** Used by src/testing only (testHooks killJournalWriter): resolves once the death was handled (stats say failing). */
   #testKill(how: 'terminate' | 'throw' | 'throw-before-write' | 'throw-after-write'): Promise<void> {
     const w = this.#thread;
     if (w === null || !this.#ready) return Promise.reject(new Error('no journal writer thread serves'));

@@ -1,5 +1,6 @@
 import client from 'prom-client';
-import { C_ALLOW, C_INTERNAL_ERRORS, C_JOURNAL_DROPPED, C_DENIED_ORDERS, C_DENY, C_INVALID, C_REJECTED, C_SUCCESS, EVENT_CODE_LIST, sliceCounter, sumCounter, sumEvent } from '../gate/counters.ts';
+import { C_ALLOW, C_INTERNAL_ERRORS, C_JOURNAL_DROPPED, C_DENIED_ORDERS, C_DENY, C_INVALID, C_REJECTED, C_SUCCESS } from '../shm/counters.ts';
+import { EVENT_CODE_LIST, sliceCounter, sumCounter, sumEvent } from '../gate/counters.ts';
 
 /** What the metrics read from the rest of the process at scrape time. */
 export interface MetricSources {

@@ -1,7 +1,7 @@
 import { Piscina } from 'piscina';
 import { threadModuleUrl } from '../thread-module.ts';
-import { CTL_MAIN_BELL, CTL_MAIN_WAITING, CTL_READY, CTL_STOP } from './control.ts';
-import { Ring, type RecordView, type RingBuffers } from './ring.ts';
+import { CTL_MAIN_BELL, CTL_MAIN_WAITING, CTL_READY, CTL_STOP } from '../shm/control.ts';
+import { Ring, type RecordView, type RingBuffers } from '../shm/ring.ts';
 import type { ServeArgs } from './worker.ts';
 
 /** Where replies go: the transport implements this (HTTP response or WebSocket). */

@@ -1,12 +1,12 @@
 import type { CoreConfig } from '../core/config.ts';
-import { GateState, type StateSizes } from '../core/state/gate-state.ts';
+import { GateState, type StateSizes } from '../shm/state/gate-state.ts';
 import { GateCounters } from '../gate/counters.ts';
 import { JournalBatch } from '../journal/line-batch.ts';
 import { SYSTEM_CLOCK } from '../gate/pretrade.ts';
 import { GateService, type Reply } from '../gate/service.ts';
-import { SharedLock } from '../state/lock.ts';
-import { CTL_FAIL_CLOSED, CTL_JOURNAL_FAILING, CTL_MAIN_BELL, CTL_MAIN_WAITING, CTL_READY, CTL_STOP } from './control.ts';
-import { pauseMs, Ring, type RecordView, type RingBuffers } from './ring.ts';
+import { SharedLock } from '../shm/lock.ts';
+import { CTL_FAIL_CLOSED, CTL_JOURNAL_FAILING, CTL_MAIN_BELL, CTL_MAIN_WAITING, CTL_READY, CTL_STOP } from '../shm/control.ts';
+import { pauseMs, Ring, type RecordView, type RingBuffers } from '../shm/ring.ts';
 import { JournalRingProducer } from '../journal/ring-producer.ts';
 import { handOverJournal } from './decide.ts';
 

@@ -1,4 +1,5 @@
-import { C_TEST_FAULT, SLICE_WORDS } from '../gate/counters.ts';
+import { SLICE_WORDS } from '../gate/counters.ts';
+import { C_TEST_FAULT } from '../shm/counters.ts';
 
 /**
  * TEST-ONLY fault injection (issue 12): makes GateService throw at a chosen point of a request, so the
@@ -6,11 +7,12 @@ import { C_TEST_FAULT, SLICE_WORDS } from '../gate/counters.ts';
  * (`GATE.INTERNAL_ERROR`, its partial lines rolled back) and counted, on the main thread and in a
  * worker alike.
  *
- * The switch is one word per thread in the shared counters buffer (`C_TEST_FAULT`, src/gate/counters.ts),
+ * The switch is one word per thread in the shared counters buffer (`C_TEST_FAULT`, src/shm/counters.ts),
  * so a test flips it for every thread at once. Nothing in the gate sets it — no route, config key or
- * environment variable leads here: only `setInjectedFault`, called by a test that holds the counters
- * buffer of a gate it started in its own process (src/testing/state-access.ts). The gate only reads
- * it, through `throwIfInjected`: one typed-array load and compare per site, nothing measurable.
+ * environment variable leads here: only `setInjectedFault`, called by src/testing/index.ts
+ * (`testHooks(gate).setFault(site)`, on the counters buffer the gate registered). The gate only reads
+ * it, through `throwIfInjected` (the one production import of this file): one typed-array load and
+ * compare per site, nothing measurable.
  */
 export const FaultSite = {
   Off: 0,
@@ -33,7 +35,7 @@ export function throwIfInjected(slice: Float64Array, site: FaultSite): void {
   if (slice[C_TEST_FAULT] === site) throw new InjectedFault(site);
 }
 
-/** Test-only: arms `site` (or turns the switch off with FaultSite.Off) for every thread of a gate. */
+/** For src/testing/index.ts only: arms `site` (or turns the switch off with FaultSite.Off) for every thread of a gate. */
 export function setInjectedFault(counters: SharedArrayBuffer | ArrayBuffer, site: FaultSite): void {
   const all = new Float64Array(counters);
   for (let o = C_TEST_FAULT; o < all.length; o += SLICE_WORDS) all[o] = site;

@@ -9,6 +9,7 @@ import WebSocket, { WebSocketServer } from 'ws';
 import { GateClient, type CheckResult } from '../../src/client/gate-client.ts';
 import type { PretradeCheckRequest, PretradeCheckResponse } from '../../src/schema/pretrade.ts';
 import { http, startTestGate, type TestGate } from '../helpers/gate.ts';
+import { testHooks } from '../../src/testing/index.ts';
 
 /**
  * GateClient against the real gate (startTestGate: uWebSockets.js + worker threads, 127.0.0.1) and
@@ -110,10 +111,10 @@ describe('GateClient against the real gate', () => {
     const client = track(await GateClient.connect({ url: wsUrl(gate.port) }));
     expect(client.connected).toBe(true);
     for (const b of [ALLOW, DENY_LATENCY, DENY_DQ]) {
-      gate.resetState();
+      testHooks(gate).resetState();
       const viaHttp = await http(`${gate.url}/pretrade/check`, 'POST', { body: b });
       expect(viaHttp.status).toBe(200);
-      gate.resetState();
+      testHooks(gate).resetState();
       const r = await client.checkDetailed(b);
       expect(r.transport).toBe('ws');
       expect(r.outcome).toBe('ws');
@@ -128,7 +129,7 @@ describe('GateClient against the real gate', () => {
   });
 
   it('matches ids with 200 concurrent checks (each answer belongs to its own request)', async () => {
-    gate.resetState();
+    testHooks(gate).resetState();
     const client = track(await GateClient.connect({ url: wsUrl(gate.port), timeoutMs: 5000 }));
     // every request carries its own latency_ms (echoed in observability); odd i are denied by a DQ flag
     // (stateless: high-latency denies would feed the latency halt and change later decisions)
@@ -146,7 +147,7 @@ describe('GateClient against the real gate', () => {
   });
 
   it('the WebSocket envelope id is the req_id (runner.md 4.4); the same req_id twice in flight still matches', async () => {
-    gate.resetState();
+    testHooks(gate).resetState();
     const client = track(await GateClient.connect({ url: wsUrl(gate.port), timeoutMs: 5000 }));
     const ids = ['env-id-a', 'env-id-b', 'env-id-dup', 'env-id-dup'];
     const results = await Promise.all(ids.map((id, i) => client.checkDetailed({ ...body(1 + i / 10), req_id: id })));
@@ -187,7 +188,7 @@ describe('GateClient against the real gate', () => {
     const r2 = await viaHttp.checkDetailed(bad);
     expect(r2.transport).toBe('http');
     expectFailClosed(r2.decision, 'gate_http_422');
-    gate.resetState();
+    testHooks(gate).resetState();
     const r3 = await viaHttp.checkDetailed(ALLOW);
     expect(r3).toMatchObject({ transport: 'http', outcome: 'http', decision: { allow: true, reason: 'ok' } });
   });

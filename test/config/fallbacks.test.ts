@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { CODE_DEFAULTS, EMBEDDED_DEFAULTS, SERVICE_SECTIONS } from '../../src/config/defaults.ts';
 import { resolveConfig, type AppConfig } from '../../src/config/resolve.ts';
-import { DEFAULT_SIZES } from '../../src/core/state/gate-state.ts';
+import { DEFAULT_SIZES } from '../../src/shm/state/gate-state.ts';
 import { deletePath, getPath, leafPaths, resolvedValue, SERVICE_KEYS, setPath } from './service-keys.ts';
 
 /**

@@ -6,7 +6,7 @@ import { load as loadYaml } from 'js-yaml';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/load.ts';
 import type { AppConfig } from '../../src/config/resolve.ts';
-import { GateState } from '../../src/core/state/gate-state.ts';
+import { GateState } from '../../src/shm/state/gate-state.ts';
 import { checkParsed, isFailure, NO_LOCK, SYSTEM_CLOCK } from '../../src/gate/pretrade.ts';
 
 /** configs/prod.yaml and configs/testnet.yaml: the decision values of gate.md 5.2 and the worked examples of 7. */

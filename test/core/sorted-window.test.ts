@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { percentileSorted } from '../../src/core/percentile.ts';
-import { SortedWindow } from '../../src/core/state/sorted-window.ts';
+import { percentileSorted } from '../../src/shm/state/percentile.ts';
+import { SortedWindow } from '../../src/shm/state/sorted-window.ts';
 import { seededRandom } from '../../src/util/rng.ts';
 
 /** Reference: numpy-linear percentile over a plain array. */

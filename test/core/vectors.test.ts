@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/load.ts';
-import { GateState } from '../../src/core/state/gate-state.ts';
+import { GateState } from '../../src/shm/state/gate-state.ts';
 import { checkParsed, isFailure, NO_LOCK, SYSTEM_CLOCK } from '../../src/gate/pretrade.ts';
 import { isPretradeOnly, loadScenarios, subsetMismatches, type Scenario } from '../helpers/vectors.ts';
 

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { captureIo, type CtlIo } from '../../src/ctl/io.ts';
 import { main } from '../../src/ctl/main.ts';
 import { http, startTestGate, type TestGate } from '../helpers/gate.ts';
+import { testHooks } from '../../src/testing/index.ts';
 import { REPO_ROOT } from '../helpers/process.ts';
 
 /**
@@ -67,7 +68,7 @@ afterAll(async () => {
   if (gate !== undefined) rmSync(gate.dir, { recursive: true, force: true });
 });
 // guard state, risk limits, token, rotation clock and auth-failure counts back to start-up values
-beforeEach(() => gate.resetState());
+beforeEach(() => testHooks(gate).resetState());
 
 describe('status', () => {
   it('summarises a healthy gate; decision counts move by exactly the checks made', async () => {
@@ -307,7 +308,7 @@ describe('rotate-token', () => {
     expect(JSON.parse(r.out)).toEqual({ status: 'ok' });
     expect(r.out + r.err).not.toContain(next);
     expect((await http(gate.url + '/liveness', 'GET', { headers: { 'X-OPS-TOKEN': next } })).status).toBe(200);
-    gate.resetState();
+    testHooks(gate).resetState();
     for (const bad of ['too-short', 'has whitespace inside 0123456789', 'change-me']) {
       const b = await ctl(['rotate-token', '--new-token', bad]);
       expect(b.code, bad).toBe(2);

@@ -1,15 +1,15 @@
 import { rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/load.ts';
-import { GateState } from '../../src/core/state/gate-state.ts';
-import { C_INTERNAL_ERRORS, GateCounters, sliceCounter, sumCounter } from '../../src/gate/counters.ts';
+import { GateState } from '../../src/shm/state/gate-state.ts';
+import { GateCounters, sliceCounter, sumCounter } from '../../src/gate/counters.ts';
+import { C_INTERNAL_ERRORS } from '../../src/shm/counters.ts';
 import type { StateLock } from '../../src/gate/pretrade.ts';
 import { SYSTEM_CLOCK } from '../../src/gate/pretrade.ts';
 import { GateService, KIND_POSTTRADE, KIND_PRETRADE, KIND_WS } from '../../src/gate/service.ts';
 import { JournalBatch } from '../../src/journal/line-batch.ts';
-import { FaultSite, setInjectedFault } from '../../src/testing/faults.ts';
-import { captureCounters } from '../../src/testing/state-access.ts';
+import { FaultSite, setCountersFault, testHooks } from '../../src/testing/index.ts';
 import { http, startTestGate, type TestGate } from '../helpers/gate.ts';
 import { allowBody, posttradeBody } from '../helpers/load.ts';
 import { decisionsById, inspectJournal } from '../helpers/process.ts';
@@ -19,9 +19,9 @@ import { health, metricsText, metricValue } from './helpers.ts';
 /**
  * A request whose handling throws (issue 12 item 2: a bug, a corrupt state word). Nothing in the core
  * throws on corrupt shared state (typed arrays clamp and ignore out-of-range access), so the throw is
- * injected through the test-only fault switch of src/testing/faults.ts — a word in the shared counters
- * buffer, set here for every thread of an in-process gate — at two points: inside the critical section
- * (state lock held) and after the request's first journal lines were added.
+ * injected through the test-only fault switch (`testHooks(gate).setFault`, src/testing) — a word in the
+ * shared counters buffer, set for every thread of an in-process gate — at two points: inside the
+ * critical section (state lock held) and after the request's first journal lines were added.
  *
  * Expected: the request is answered 500 `internal_error` (WebSocket: the envelope with its id, the
  * connection stays open); the worker and the process stay up; the lock is free; the request's partial
@@ -29,9 +29,6 @@ import { health, metricsText, metricValue } from './helpers.ts';
  * GATE.INTERNAL_ERROR event with its req_id is journaled and counted (`aurora_internal_errors_total`).
  * Identical on the inline path (pool 0) and in workers (pool 1 and 2, inline decisions off).
  */
-
-const capture = captureCounters();
-afterAll(() => capture.stop());
 
 const gates: TestGate[] = [];
 afterEach(async () => {
@@ -63,18 +60,19 @@ describe.each([0, 1, 2])('a request whose handling throws, pool %i', (pool) => {
   it('is answered 500 internal_error, journaled as GATE.INTERNAL_ERROR with nothing half-journaled, and the gate carries on', async () => {
     const g = await startTestGate({ AURORA_POOL_THREADS: String(pool), AURORA_POOL_INLINE_WHEN_IDLE: pool === 0 ? 'true' : 'false' });
     gates.push(g);
-    const counters = capture.latest();
+    const hooks = testHooks(g);
+    const counters = hooks.counters();
     const workers = (await health(g.url)).workers;
     expect(workers).toBe(pool === 0 ? 'inline' : pool);
     expect((await post(g, '/pretrade/check', allowBody('warm-1'))).status).toBe(200);
 
     // HTTP: a throw inside the critical section, then one after the request's first journal lines
-    setInjectedFault(counters, FaultSite.Decide);
+    hooks.setFault(FaultSite.Decide);
     const decideFault = await post(g, '/pretrade/check', allowBody('f-http-decide'));
     expect(decideFault.status).toBe(500);
     expect(Object.keys((decideFault.json as { error: object }).error).sort()).toEqual(['code', 'message']);
     expect((decideFault.json as { error: { code: string } }).error.code).toBe('internal_error');
-    setInjectedFault(counters, FaultSite.AfterJournalLines);
+    hooks.setFault(FaultSite.AfterJournalLines);
     const linesFault = await post(g, '/pretrade/check', spreadDenyBody('f-http-lines'));
     expect(linesFault.status).toBe(500);
     expect((linesFault.json as { error: { code: string } }).error.code).toBe('internal_error');
@@ -82,12 +80,12 @@ describe.each([0, 1, 2])('a request whose handling throws, pool %i', (pool) => {
     // WebSocket: the error envelope with the frame's id, then a normal answer on the same connection
     const ws = await WsClient.connect(g.url);
     try {
-      setInjectedFault(counters, FaultSite.Decide);
+      hooks.setFault(FaultSite.Decide);
       const bad = await within(ws.request('pretrade.check', allowBody('f-ws'), 'ws-1'), 5000, 'ws-1');
       expect(bad.id).toBe('ws-1');
       expect(bad.ok).toBe(false);
       expect(bad.error?.code).toBe('internal_error');
-      setInjectedFault(counters, FaultSite.Off);
+      hooks.clearFault();
       const good = await within(ws.request('pretrade.check', allowBody('ok-ws'), 'ws-2'), 5000, 'ws-2');
       expect(good.ok).toBe(true);
       expect((good.body as { allow: unknown }).allow).toBe(true);
@@ -97,15 +95,15 @@ describe.each([0, 1, 2])('a request whose handling throws, pool %i', (pool) => {
     }
 
     // post-trade: a throw inside its critical section, then one after its POSTTRADE.LOG and raw lines
-    setInjectedFault(counters, FaultSite.Decide);
+    hooks.setFault(FaultSite.Decide);
     const postDecide = await post(g, '/posttrade/log', posttradeBody('f-post-decide'));
     expect(postDecide.status).toBe(500);
     expect((postDecide.json as { error: { code: string } }).error.code).toBe('internal_error');
-    setInjectedFault(counters, FaultSite.AfterJournalLines);
+    hooks.setFault(FaultSite.AfterJournalLines);
     expect((await post(g, '/posttrade/log', posttradeBody('f-post-lines'))).status).toBe(500);
 
     // fault removed: decided at once (the lock is free), same workers, nothing restarted
-    setInjectedFault(counters, FaultSite.Off);
+    hooks.clearFault();
     const after = await post(g, '/pretrade/check', allowBody('after-1'));
     expect(after.status).toBe(200);
     expect((after.json as { allow: unknown }).allow).toBe(true);
@@ -191,7 +189,7 @@ describe('GateService alone: the lock and the batch after a throw', () => {
     const before = journal.events;
     const linesBefore = journal.lines;
     for (const site of [FaultSite.Decide, FaultSite.AfterJournalLines]) {
-      setInjectedFault(buffer, site);
+      setCountersFault(buffer, site);
       for (const [kind, body] of [
         [KIND_PRETRADE, spreadDenyBody(`u-f${site}`)],
         [KIND_POSTTRADE, posttradeBody(`u-p${site}`)],
@@ -203,7 +201,7 @@ describe('GateService alone: the lock and the batch after a throw', () => {
         if (kind === KIND_WS) expect(JSON.parse(r.body)).toMatchObject({ id: 7, ok: false, error: { code: 'internal_error' } });
       }
     }
-    setInjectedFault(buffer, FaultSite.Off);
+    setCountersFault(buffer, FaultSite.Off);
     expect(lock.acquired).toBeGreaterThan(6);
     // the earlier request's lines are intact; each failure left exactly one line: its GATE.INTERNAL_ERROR
     expect(journal.events.startsWith(before)).toBe(true);

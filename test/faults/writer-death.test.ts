@@ -4,12 +4,12 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { http, startTestGate, type TestGate } from '../helpers/gate.ts';
 import { allowBody, startLoad, summarize, waitFor } from '../helpers/load.ts';
 import { decisionsById, inspectJournal } from '../helpers/process.ts';
-import { testHooks } from '../../src/testing/hooks.ts';
+import { testHooks } from '../../src/testing/index.ts';
 import { eventually, health, metricsText, metricValue } from './helpers.ts';
 
 /**
  * The journal writer thread dies while the gate serves (issue 12 item 1): a real `Worker.terminate()` of
- * the thread, or an uncaught error thrown inside it (test hooks, src/testing/hooks.ts), under HTTP +
+ * the thread, or an uncaught error thrown inside it (test hooks, src/testing/index.ts), under HTTP +
  * WebSocket load, for `journal.on_write_error` continue and fail_closed, at pool size 0 and 2.
  *
  * What must hold:

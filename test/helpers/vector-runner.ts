@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { http, startTestGate, type TestGate } from './gate.ts';
+import { testHooks } from '../../src/testing/index.ts';
 import { DIVERGENT } from './divergent.ts';
 import { isPretradeOnly, loadScenarios, subsetMismatches, type Scenario } from './vectors.ts';
 import { replayWs } from './ws-replay.ts';
@@ -34,15 +35,15 @@ export function groupByConfig(scenarios: Scenario[]): Scenario[][] {
 
 /**
  * Declares the HTTP conformance suite for one pool size. Every scenario gets the state of a fresh gate
- * (`resetState`, which re-initialises the whole shared state and the ops token), while scenarios with
- * the same configuration share one running gate to keep the suite fast.
+ * (`testHooks(gate).resetState()`, src/testing: the whole shared state and the ops token re-initialised),
+ * while scenarios with the same configuration share one running gate to keep the suite fast.
  */
 export function declareHttpVectorSuite(threads: number): void {
   const scenarios = loadScenarios().filter((s) => !DIVERGENT.has(s.name));
   declareGroupedSuite(`pool ${threads}`, threads, groupByConfig(scenarios), replayHttp, (s) => (isPretradeOnly(s) ? replayWs : null));
 }
 
-/** One describe per config group: a gate started once, `resetState()` before each scenario. */
+/** One describe per config group: a gate started once, `testHooks(gate).resetState()` before each scenario. */
 type Replay = (gate: TestGate, s: Scenario) => Promise<string[]>;
 
 /**
@@ -69,14 +70,14 @@ export function declareGroupedSuite(label: string, threads: number, groups: Scen
       for (const s of group) {
         it(s.name, async () => {
           expect(startError?.message ?? null).toBeNull();
-          gate!.resetState();
+          testHooks(gate!).resetState();
           expect(await replay(gate!, s)).toEqual([]);
         });
         const second = alsoOver?.(s) ?? null;
         if (second !== null) {
           it(`${s.name} (ws)`, async () => {
             expect(startError?.message ?? null).toBeNull();
-            gate!.resetState();
+            testHooks(gate!).resetState();
             expect(await second(gate!, s)).toEqual([]);
           });
         }

@@ -3,12 +3,12 @@ import * as fs from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import { BELL_DROPS } from '../../src/journal/bell.ts';
+import { BELL_DROPS } from '../../src/shm/journal-bell.ts';
 import { JournalBatch } from '../../src/journal/line-batch.ts';
 import { JournalRingProducer } from '../../src/journal/ring-producer.ts';
 import { DEFAULT_FILES, JournalWriter, restartDelayMs, WRITER_THREAD, type JournalFiles, type JournalStats } from '../../src/journal/writer.ts';
-import { Ring } from '../../src/pool/ring.ts';
-import { testHooks } from '../../src/testing/hooks.ts';
+import { Ring } from '../../src/shm/ring.ts';
+import { startJournalWriter, testHooks, type WriterTestOptions } from '../../src/testing/index.ts';
 
 /**
  * The journal writer through the path production uses: a JournalRingProducer copies a JournalBatch into
@@ -28,8 +28,8 @@ function tmp(): string {
   return d;
 }
 
-async function start(opts: Parameters<typeof JournalWriter.start>[0]): Promise<JournalWriter> {
-  const w = await JournalWriter.start(opts);
+async function start(opts: Parameters<typeof JournalWriter.start>[0], test?: WriterTestOptions): Promise<JournalWriter> {
+  const w = await (test === undefined ? JournalWriter.start(opts) : startJournalWriter(opts, test));
   writers.push(w);
   return w;
 }
@@ -346,7 +346,7 @@ describe('JournalWriter (ring producers)', () => {
 
   test('write failure (EBADF via fault injection) then recovery: failing clears', async () => {
     const dir = tmp();
-    const w = await start({ sessionDir: dir, faultInjection: { failWritesFor: 'denied', failCount: 2 } });
+    const w = await start({ sessionDir: dir }, { failWritesFor: 'denied', failCount: 2 });
     const errors: string[] = [];
     w.onError((file) => errors.push(file));
     const p = new Producer(w, 'main');

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestGate, http, type TestGate } from '../helpers/gate.ts';
+import { testHooks } from '../../src/testing/index.ts';
 import { DIVERGENT } from '../helpers/divergent.ts';
 import { loadScenarios } from '../helpers/vectors.ts';
 import { loadConfig } from '../../src/config/load.ts';
@@ -39,7 +40,7 @@ describe('divergences from the reference', () => {
   });
 
   it('readiness-always-503: /readiness is 200 with a flat body once ready', async () => {
-    gate.resetState();
+    testHooks(gate).resetState();
     expect((await send('readiness-always-503', 0)).status).toBe(401);
     const r = await send('readiness-always-503', 1);
     expect(r.status).toBe(200);
@@ -57,7 +58,7 @@ describe('divergences from the reference', () => {
     ['input-text-plain-422', 0, 415, 'unsupported_media_type'],
   ] as const) {
     it(`${name}: ${status} ${code}, nothing recorded`, async () => {
-      gate.resetState();
+      testHooks(gate).resetState();
       const before = await samples();
       const r = await send(name, index);
       expect(r.status).toBe(status);
@@ -74,7 +75,7 @@ describe('divergences from the reference', () => {
   });
 
   it('gov-dq-*: obi_sign "x" is a 422; market.dq on a valid request reaches Governance', async () => {
-    gate.resetState();
+    testHooks(gate).resetState();
     expect((await send('gov-dq-stale-book-killswitch', 0)).status).toBe(422);
     const abnormal = await http(`${gate.url}/pretrade/check`, 'POST', { body: { ...base, market: { ...base.market, dq: { abnormal_spread: true } } } });
     expect(abnormal.json).toMatchObject({ allow: false, reason: 'DQ_EVENT.ABNORMAL_SPREAD', observability: { reasons: ['DQ_EVENT.ABNORMAL_SPREAD', 'abnormal_spread'] } });
@@ -90,7 +91,7 @@ describe('divergences from the reference', () => {
   });
 
   it('rotate-token-validation-before-cooldown: the old token is revoked at once; validation still precedes the cooldown', async () => {
-    gate.resetState();
+    testHooks(gate).resetState();
     const first = step('rotate-token-validation-before-cooldown', 0);
     expect((await send('rotate-token-validation-before-cooldown', 0)).status).toBe(200);
     expect((await send('rotate-token-validation-before-cooldown', 1)).status).toBe(403);
@@ -99,7 +100,7 @@ describe('divergences from the reference', () => {
     expect(short.status).toBe(400);
     const cooling = await http(`${gate.url}/ops/rotate_token`, 'POST', { headers: { 'X-OPS-TOKEN': newToken }, body: { new_token: 'another-rotated-token-0123456789' } });
     expect(cooling.status).toBe(429);
-    gate.resetState();
+    testHooks(gate).resetState();
   });
 
   it('spread-limit-env-invalid-shadows-alias: an unparsable AURORA_SPREAD_BPS_LIMIT stops start-up naming it', () => {

@@ -2,6 +2,7 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { http, startTestGate, type HttpResult, type TestGate } from '../helpers/gate.ts';
+import { testHooks } from '../../src/testing/index.ts';
 
 /**
  * Ops authentication (service.md 1.1, 1.2, D-1, D-2, D-3, D-9, D-10, D-38; docs/decisions.md): one active
@@ -103,7 +104,7 @@ describe('OPS_TOKEN configured', () => {
     gate = await gateWith({ OPS_TOKEN: T1 });
   });
   // every case starts from a fresh gate state: the token, the rotation clock and the failure counts too
-  beforeEach(() => gate.resetState());
+  beforeEach(() => testHooks(gate).resetState());
 
   for (const r of ROUTES) {
     it(`${r.method} ${r.path}: missing 401, wrong 403, empty 403, right 200`, async () => {
@@ -138,12 +139,12 @@ describe('OPS_TOKEN configured', () => {
       const r = await call(gate, m, p, undefined, body, raw);
       expect(r.status, `${m} ${p} without a token: ${r.text}`).toBe(401);
     }
-    gate.resetState(); // six failures so far: start the per-address count again
+    testHooks(gate).resetState(); // six failures so far: start the per-address count again
     for (const [m, p, body, raw] of bad) {
       const r = await call(gate, m, p, WRONG, body, raw);
       expect(r.status, `${m} ${p} with a wrong token: ${r.text}`).toBe(403);
     }
-    gate.resetState();
+    testHooks(gate).resetState();
     // and with the right token the same requests are validated
     const statuses = [];
     for (const [m, p, body, raw] of bad) statuses.push((await call(gate, m, p, T1, body, raw)).status);
@@ -236,7 +237,7 @@ describe('OPS_TOKEN configured', () => {
         expect(await check(gate)).toMatchObject({ allow: true });
         await rejected('POST', '/ops/rotate_token', { new_token: T3 });
         expect((await call(gate, 'GET', '/liveness', T1)).status).toBe(200);
-        gate.resetState(); // four failures so far; the T3 probe below is a fifth
+        testHooks(gate).resetState(); // four failures so far; the T3 probe below is a fifth
         expect((await call(gate, 'GET', '/liveness', T3)).status).toBe(403);
         // a cool-off set with the token is not cleared by an unauthenticated reset or arm
         expect((await call(gate, 'POST', '/ops/cooloff/600', T1)).status).toBe(200);
@@ -292,7 +293,7 @@ describe('unusable tokens disable ops (401 even with that token)', () => {
         expect(res.status, `${r.method} ${r.path}: ${res.text}`).toBe(401);
         expect(errCode(res)).toBe('ops_token_not_configured');
       }
-      g.resetState();
+      testHooks(g).resetState();
       expect((await call(g, 'GET', '/liveness')).status).toBe(401);
       expect((await check(g)).allow).toBe(true); // the rest of the gate works
       await stop(g);

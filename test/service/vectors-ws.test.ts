@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DIVERGENT } from '../helpers/divergent.ts';
 import { http, startTestGate, type TestGate } from '../helpers/gate.ts';
+import { testHooks } from '../../src/testing/index.ts';
 import { declareGroupedSuite, groupByConfig } from '../helpers/vector-runner.ts';
 import { isPretradeOnly, loadScenarios, subsetMismatches, type Scenario } from '../helpers/vectors.ts';
 import { WsClient, wsBodyText } from '../helpers/ws.ts';
@@ -39,7 +40,7 @@ describe('ws pool 4: pipelining', () => {
     await gate?.stop();
   });
     it('pipelined frames on one connection are each answered once, matched by id', async () => {
-      gate!.resetState();
+      testHooks(gate!).resetState();
       const ws = await WsClient.connect(gate!.url);
       const body = { account: { mode: 'testnet' }, order: { side: 'buy', qty: 1 }, market: { latency_ms: 5, score: 0.5, a_bps: 5, b_bps: 10, slip_bps_est: 1, spread_bps: 3 } };
       const ids = Array.from({ length: 400 }, (_, i) => (i % 2 === 0 ? `p-${i}` : i));

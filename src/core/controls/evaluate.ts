@@ -50,7 +50,7 @@
 import type { GateEvent } from '../events.ts';
 import { canonicalSymbol, normalSide } from '../symbol.ts';
 import { truthy } from '../pyvalue.ts';
-import { symbolKey } from '../state/symbol-table.ts';
+import { symbolKey } from '../../shm/state/symbol-table.ts';
 import {
   buildControlsConfig,
   effectiveLimits,

@@ -1,5 +1,5 @@
 import { toFloat, toFloatPresent, truthy } from '../pyvalue.ts';
-import { symbolKey } from '../state/symbol-table.ts';
+import { symbolKey } from '../../shm/state/symbol-table.ts';
 import { canonicalSymbol, normalSide } from '../symbol.ts';
 import { SIDE_BUY, SIDE_NONE, SIDE_SELL } from './rules.ts';
 

@@ -1,4 +1,4 @@
-import { symbolKey } from '../state/symbol-table.ts';
+import { symbolKey } from '../../shm/state/symbol-table.ts';
 import { KeyIndex } from './key-index.ts';
 import { bucketUsed, SIDE_BUY, SIDE_SELL } from './rules.ts';
 

@@ -1,4 +1,4 @@
-import { SortedWindow } from '../../core/state/sorted-window.ts';
+import { SortedWindow } from '../../shm/state/sorted-window.ts';
 import { clamp, sideSign, type Side } from './types.ts';
 
 export const ALPHA_FEATURES = ['OBI', 'TFI', 'ABSORB', 'MICRO_BIAS', 'OFI', 'TREND_ALIGN'] as const;

@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { KeyIndex } from '../../../src/core/controls/key-index.ts';
 import { ControlsState, DEFAULT_CONTROLS_SIZES, IDLE_MS } from '../../../src/core/controls/state.ts';
-import { symbolKey } from '../../../src/core/state/symbol-table.ts';
+import { symbolKey } from '../../../src/shm/state/symbol-table.ts';
 import { Desk, SMALL, T0 } from './helpers.ts';
 
 describe('layout', () => {

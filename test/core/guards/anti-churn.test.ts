@@ -3,7 +3,7 @@
  * src/core/posttrade.ts does not exist yet, so the per-symbol state is set through state.symbols.
  */
 import { describe, expect, it } from 'vitest';
-import { SIDE_BUY, SIDE_SELL } from '../../../src/core/state/symbol-table.ts';
+import { SIDE_BUY, SIDE_SELL } from '../../../src/shm/state/symbol-table.ts';
 import { expectDecision, Gate } from './helpers.ts';
 
 const ms = (g: Gate) => Math.floor(g.now * 1000);

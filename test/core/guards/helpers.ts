@@ -9,7 +9,7 @@ import { EMBEDDED_DEFAULTS } from '../../../src/config/defaults.ts';
 import { resolveConfig, type AppConfig } from '../../../src/config/resolve.ts';
 import type { CoreConfig } from '../../../src/core/config.ts';
 import type { GateEvent } from '../../../src/core/events.ts';
-import { GateState } from '../../../src/core/state/gate-state.ts';
+import { GateState } from '../../../src/shm/state/gate-state.ts';
 import { checkParsed, isFailure, NO_LOCK, type Clock } from '../../../src/gate/pretrade.ts';
 
 export type Tree = Record<string, unknown>;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { percentileSorted } from '../../../src/core/percentile.ts';
+import { percentileSorted } from '../../../src/shm/state/percentile.ts';
 import { AlphaScorer, DEFAULT_SIGNAL, isSoftExit, RobustScaler, ScoreHistory, sideAligned, type AlphaInputs } from '../../../src/runner/logic/signal.ts';
 
 const all = (x: number | null): AlphaInputs => ({ OBI: x, TFI: x, ABSORB: x, MICRO_BIAS: x, OFI: x, TREND_ALIGN: x });

@@ -5,9 +5,9 @@ import { RecentKeys } from './recent-keys.ts';
 
 /**
  * Every piece of mutable decision state, laid out in one buffer with fixed offsets, so the same bytes
- * can be a SharedArrayBuffer seen by all worker threads (src/state) or a plain ArrayBuffer in tests.
- * Each section is a typed-array view behind a small named accessor; nothing here does I/O or locking:
- * callers serialise access (gate.md D23).
+ * can be a SharedArrayBuffer seen by all worker threads (under src/shm/lock.ts) or a plain ArrayBuffer
+ * in tests (docs/shared-memory.md). Each section is a typed-array view behind a small named accessor;
+ * nothing here does I/O or locking: callers serialise access (gate.md D23).
  */
 
 /** Slots of the control block (Float64). Times are epoch seconds unless the name says ms. */

@@ -1,4 +1,4 @@
-import { percentileSorted } from '../percentile.ts';
+import { percentileSorted } from './percentile.ts';
 
 /**
  * A bounded FIFO of samples (optionally time-stamped) that also keeps its values in ascending order,

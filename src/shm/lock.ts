@@ -1,16 +1,15 @@
-import type { StateLock } from '../gate/pretrade.ts';
-
 /**
  * A futex-style mutex over one Int32 in a SharedArrayBuffer (Drepper's three-state lock: 0 free,
  * 1 held, 2 held with waiters) guarding the shared decision state (gate.md D23). Critical sections are
  * a few microseconds, so a short spin precedes sleeping. Threads that may not block (the main thread)
  * only spin. Slot 1 records the holder, so a lock held by a worker that died can be broken.
+ * It satisfies `StateLock` (src/gate/pretrade.ts) structurally: src/shm imports nothing outside itself.
  */
 const STATE = 0;
 const OWNER = 1;
 const SPINS = 200;
 
-export class SharedLock implements StateLock {
+export class SharedLock {
   readonly words: Int32Array;
   private readonly owner: number;
   private readonly canBlock: boolean;
