@@ -3,6 +3,10 @@
  * temp session directory, runs the runner over samples/replay-sample.jsonl against it, stops both,
  * and prints the summary and where the files are.
  *
+ * `npm run demo -- --config configs/desk.yaml` starts the gate with that YAML (AURORA_CONFIG, with
+ * AURORA_CONFIG_STRICT=1 so a missing file stops it instead of falling back to the defaults): with the
+ * desk controls on, the summary's "denied by rule: controls" rows show them working.
+ *
  * The gate gets AURORA_LATENCY_MS_LIMIT=30: the reference latency limit the sample's latency_spike
  * scenario is written for (the embedded default is base.yaml's 300 ms). Anything else comes from the
  * environment as usual (AURORA_* for the gate, RUNNER_* for the runner).
@@ -16,10 +20,17 @@ import { ConfigError, loadRunnerConfig, maskSecrets } from '../src/runner/config
 import { runReplay } from '../src/runner/engine/run.ts';
 import { formatProgress } from '../src/runner/report/progress.ts';
 import { formatSummaryTable } from '../src/runner/report/table.ts';
+import { parseFlagsOrExit } from '../src/util/flags.ts';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const SAMPLE = join(ROOT, 'samples', 'replay-sample.jsonl');
 const err = (line: string) => process.stderr.write(line + '\n');
+
+const USAGE = `usage: npm run demo [-- --config <gate yaml>]
+
+  --config FILE   the gate's configuration (AURORA_CONFIG), e.g. configs/desk.yaml (desk controls on);
+                  default: the gate's embedded defaults (no desk controls)
+  -h, --help      this text`;
 
 /** Resolves with the port of the gate's `listening` log line (JSON on stdout). */
 function waitListening(gate: ChildProcess, timeoutMs: number): Promise<number> {
@@ -74,16 +85,23 @@ function countDecisions(sessionDir: string): number {
 }
 
 async function main(): Promise<number> {
+  const flags = parseFlagsOrExit(process.argv.slice(2), { config: { type: 'string' } }, USAGE).values;
+  const gateConfig = flags.config !== undefined ? resolve(flags.config) : null;
+  if (gateConfig !== null && !existsSync(gateConfig)) {
+    err(`[demo] --config ${flags.config}: no such file (${gateConfig})`);
+    return 2;
+  }
   if (!existsSync(SAMPLE)) {
     err(`missing ${SAMPLE}: generate it with the command in samples/README.md (npm run sample -- ...)`);
     return 1;
   }
   const dir = mkdtempSync(join(tmpdir(), 'aurora-demo-'));
   const session = join(dir, 'session');
-  err(`[demo] starting the gate: node dist/main.mjs (session ${session})`);
+  err(`[demo] starting the gate: node dist/main.mjs (session ${session}; config ${gateConfig ?? 'embedded defaults'})`);
+  const configEnv = gateConfig !== null ? { AURORA_CONFIG: gateConfig, AURORA_CONFIG_STRICT: '1' } : {};
   const gate = spawn(process.execPath, [join(ROOT, 'dist', 'main.mjs')], {
     cwd: ROOT,
-    env: { ...process.env, AURORA_HOST: '127.0.0.1', AURORA_PORT: '0', AURORA_SESSION_DIR: session, AURORA_LATENCY_MS_LIMIT: '30' },
+    env: { ...process.env, ...configEnv, AURORA_HOST: '127.0.0.1', AURORA_PORT: '0', AURORA_SESSION_DIR: session, AURORA_LATENCY_MS_LIMIT: '30' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const stop: { reason: string | null } = { reason: null };
@@ -105,7 +123,7 @@ async function main(): Promise<number> {
     process.stdout.write(`\n${formatSummaryTable(r.summary)}\n\n`);
     process.stdout.write(
       [
-        `gate                 stopped (exit ${gateExit}); ${decisions} POLICY.DECISION records for ${r.summary.gate.tried} checks`,
+        `gate                 stopped (exit ${gateExit}); ${decisions} POLICY.DECISION records for ${r.summary.gate.tried} checks; config ${gateConfig ?? 'embedded defaults'}`,
         `summary JSON         ${r.summaryPath}`,
         `runner files         ${r.runnerDir}  (events, orders, fills, gate_calls .jsonl, config.json)`,
         `gate journal         ${session}  (aurora_events.jsonl, orders_*.jsonl)`,

@@ -21,7 +21,8 @@ export const RunnerConfigSchema = Obj({
   run_id: Type.Union([Type.String({ pattern: '^[A-Za-z0-9_.-]{1,64}$' }), Type.Null()]),
   seed: Int({ minimum: 0 }),
   session_dir: NullableString(),
-  account: Obj({ account_id: NullableString() }),
+  // controls.md §1: the account the gate's limits apply to (≤ 64 characters); null sends "default"
+  account: Obj({ account_id: Type.Union([Type.String({ minLength: 1, maxLength: 64 }), Type.Null()], { description: 'a string of 1..64 characters or null' }) }),
   feed: Obj({
     path: NullableString(),
     max_events: Int({ minimum: 0 }),

@@ -4,10 +4,11 @@ import type { Exchange } from '../exchange/types.ts';
 import type { GatePort } from '../gate/port.ts';
 import type { RunnerJournal } from '../journal/runner-journal.ts';
 import type { Calibrator } from '../logic/calibration.ts';
-import type { AccountMode } from '../logic/request.ts';
+import { clientOrderId, type AccountMode } from '../logic/request.ts';
 import type { SummaryCollector } from '../report/summary.ts';
 import type { OrderTracker } from './orders.ts';
 import type { PosttradeQueue } from './posttrade-queue.ts';
+import type { QuotaGuard } from './quota-guard.ts';
 import { SymbolState } from './symbol-state.ts';
 
 /** What the engine's parts share: config, clock, the outside world (exchange, gate), files, counters. */
@@ -23,6 +24,10 @@ export interface EngineContext {
   calibrator: Calibrator;
   orders: OrderTracker;
   posttrade: PosttradeQueue;
+  /** the gate's quotas as a brake on new entries (quota-guard.ts) */
+  quotas: QuotaGuard;
+  /** `account.account_id` of every check and posttrade body ("default" when the config leaves it null) */
+  accountId: string;
   symbols: Map<string, SymbolState>;
   /** per-run sequences: req_id `<run_id>-<n>`, client order id `<run_id>-o<n>`, position id `<run_id>-p<n>` */
   seq: { req: number; order: number; position: number };
@@ -35,6 +40,11 @@ export function symbolState(ctx: EngineContext, symbol: string): SymbolState {
     ctx.symbols.set(symbol, st);
   }
   return st;
+}
+
+/** The next client order id of the run (`<run_id>-o<n>`, logic/request.ts): one per order intent, entries and exits. */
+export function nextClientOrderId(ctx: EngineContext): string {
+  return clientOrderId(ctx.runId, ++ctx.seq.order);
 }
 
 /** One `events.jsonl` record (every decision step; `origin` says who decided: local, gate, exchange, runner). */

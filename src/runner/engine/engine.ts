@@ -14,6 +14,8 @@ import { flattenPosition, manageExit } from './exit-flow.ts';
 import { OrderFlow } from './order-flow.ts';
 import { OrderTracker, type OrderState } from './orders.ts';
 import { PosttradeQueue } from './posttrade-queue.ts';
+import { QuotaGuard } from './quota-guard.ts';
+import { DEFAULT_ACCOUNT_ID } from '../logic/request.ts';
 import type { SymbolState } from './symbol-state.ts';
 
 export interface EngineDeps {
@@ -69,6 +71,8 @@ export class Engine {
       calibrator: d.calibrator,
       orders,
       posttrade,
+      quotas: new QuotaGuard(),
+      accountId: d.cfg.account.account_id ?? DEFAULT_ACCOUNT_ID,
       symbols: new Map(),
       seq: { req: 0, order: 0, position: 0 },
     };
@@ -127,6 +131,8 @@ export class Engine {
       snap = st.fe.tick(now);
       score = st.scorer.score(alphaInputs(snap)).score;
       st.history.push(score);
+      st.lastSnap = snap;
+      st.lastScore = score;
       ctx.summary.ticks++;
       const p = pnlNow(ctx);
       ctx.summary.markPnl(p.realized + p.unrealized);

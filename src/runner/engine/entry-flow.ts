@@ -6,9 +6,15 @@ import { buildPretradeRequest, RequestBuildError } from '../logic/request.ts';
 import { applyGateAnswer, SIZED_OUT_BY_GATE } from '../logic/sizing.ts';
 import { logError, logEvent, pnlNow, type EngineContext } from './context.ts';
 import { localSkip } from './filters.ts';
-import { sizeIntent, type SizedIntent } from './intent.ts';
+import { answered, askGate } from './gate-call.ts';
+import { marketTsMs, sizeIntent, type SizedIntent } from './intent.ts';
 import type { OrderFlow } from './order-flow.ts';
+import { notSentBody } from './posttrade-bodies.ts';
+import { isQuotaDenial } from './quota-guard.ts';
 import type { SymbolState } from './symbol-state.ts';
+
+/** Local skip: an exhausted gate quota holds new entries (quota-guard.ts). */
+export const QUOTA_EXHAUSTED = 'quota_exhausted';
 
 /** Pretrade calls in flight across symbols (the runner's own `gate.max_inflight` bound). */
 export interface InflightCounter {
@@ -57,10 +63,14 @@ export class EntryFlow {
       cfg: ctx.cfg,
     });
     if (!sized.ok) return skip(sized.reason);
+    const quota = ctx.quotas.blocked(st.symbol, sized.intent.qty * sized.intent.price, now);
+    if (quota !== null) return skip(QUOTA_EXHAUSTED, { quota });
     if (this.inflight.n >= ctx.cfg.gate.max_inflight) return skip('gate_backpressure');
     let req: PretradeCheckRequest;
+    let cid: string;
     try {
-      req = this.request(st, snap, sized.intent, now);
+      cid = this.flow.newCid();
+      req = this.request(st, snap, sized.intent, now, cid);
     } catch (e) {
       if (!(e instanceof RequestBuildError)) throw e;
       logError(ctx, 'request_build', e);
@@ -69,6 +79,7 @@ export class EntryFlow {
     logEvent(ctx, 'intent', 'local', {
       symbol: st.symbol,
       req_id: req.req_id,
+      client_order_id: cid,
       side,
       qty: sized.intent.qty,
       price: sized.intent.price,
@@ -83,19 +94,20 @@ export class EntryFlow {
     st.inflight = true;
     this.inflight.n++;
     let answer: GateAnswer;
+    let reqId: string;
     try {
-      answer = await ctx.gate.check(req);
+      const inWarmup = () => ctx.clock.nowMs() - feedStartMs < ctx.cfg.trap.warmup_s * 1000;
+      const r = await askGate(ctx, req, 'entry', inWarmup);
+      answer = r.answer;
+      reqId = r.req.req_id!;
     } finally {
       st.inflight = false;
       this.inflight.n--;
     }
-    const inWarmup = ctx.clock.nowMs() - feedStartMs < ctx.cfg.trap.warmup_s * 1000;
-    ctx.summary.gateCall(answer, inWarmup);
-    this.journalCall(req, answer);
-    await this.onAnswer(st, sized.intent, req.req_id!, answer);
+    await this.onAnswer(st, sized.intent, reqId, cid, answer);
   }
 
-  private request(st: SymbolState, snap: FeatureSnapshot, it: SizedIntent, now: number): PretradeCheckRequest {
+  private request(st: SymbolState, snap: FeatureSnapshot, it: SizedIntent, now: number, cid: string): PretradeCheckRequest {
     const { ctx } = this;
     const c = ctx.cfg;
     const seq = ++ctx.seq.req;
@@ -105,11 +117,16 @@ export class EntryFlow {
         seq,
         tsMs: now,
         mode: ctx.mode,
-        ...(c.account.account_id !== null ? { accountId: c.account.account_id } : {}),
+        accountId: ctx.accountId,
+        clientOrderId: cid,
+        orderType: it.route === 'maker' ? 'limit' : 'market',
+        reduceOnly: false,
         symbol: st.symbol,
         side: it.side,
         qty: it.qty,
         price: it.price,
+        mid: it.mid,
+        marketTsMs: marketTsMs(snap.bookExchTs, snap.bookRecvTs, c.feed.clock_offset_ms),
         score: it.score,
         er: it.er,
         spreadBps: it.spreadBps,
@@ -127,40 +144,59 @@ export class EntryFlow {
     );
   }
 
-  private async onAnswer(st: SymbolState, it: SizedIntent, reqId: string, a: GateAnswer): Promise<void> {
+  private async onAnswer(st: SymbolState, it: SizedIntent, reqId: string, cid: string, a: GateAnswer): Promise<void> {
     const { ctx } = this;
     const now = ctx.clock.nowMs();
     let d: PretradeCheckResponse = a.decision;
-    const answered = a.outcome === 'ws' || a.outcome === 'http' || a.outcome === 'stub';
-    if (!answered && ctx.cfg.gate.fail_open_in_paper && ctx.mode === 'paper') {
+    const byGate = answered(a);
+    const unsent = (why: string) =>
+      ctx.posttrade.push(
+        notSentBody(
+          { reqId, cid, accountId: ctx.accountId, symbol: st.symbol, side: it.side, action: 'open', type: it.route === 'maker' ? 'limit' : 'market', qty: it.qty, price: it.price, reason: 'open' },
+          now,
+          why,
+        ),
+      );
+    if (!byGate && ctx.cfg.gate.fail_open_in_paper && ctx.mode === 'paper') {
       ctx.summary.gate.failOpen++;
       logEvent(ctx, 'fail_open', 'local', { symbol: st.symbol, req_id: reqId, reason: d.reason });
       d = { ...d, allow: true, hard_gate: false, max_qty: it.qty, risk_scale: 1, cooldown_ms: 0 };
     }
-    if (d.cooldown_ms > 0) st.cooldownUntilMs = Math.max(st.cooldownUntilMs, now + d.cooldown_ms);
+    // a desk-limit refusal's cooldown_ms is the quota guard's pause (counted as quota_exhausted), not a symbol cool-down
+    if (d.cooldown_ms > 0 && !(byGate && isQuotaDenial(d.reason))) st.cooldownUntilMs = Math.max(st.cooldownUntilMs, now + d.cooldown_ms);
     if (!(d.allow === true && d.hard_gate !== true)) {
-      logEvent(ctx, 'deny', answered ? 'gate' : 'local', {
+      const paused = byGate ? ctx.quotas.onDeny(st.symbol, d.reason, d.cooldown_ms, now) : null;
+      logEvent(ctx, 'deny', byGate ? 'gate' : 'local', {
         symbol: st.symbol,
         req_id: reqId,
+        client_order_id: cid,
         side: it.side,
         reason: d.reason,
         reasons: d.observability.reasons,
         hard_gate: d.hard_gate,
         cooldown_ms: d.cooldown_ms,
+        ...(paused !== null ? { entries_paused: paused } : {}),
       });
+      // sent, but no verdict came back: the gate may have allowed and reserved it
+      if (!byGate && a.transport !== 'none') unsent(a.outcome);
       return;
+    }
+    if (byGate) {
+      const paused = ctx.quotas.onAllow(st.symbol, d.quotas, d.cooldown_ms, now, false);
+      if (paused !== null) logEvent(ctx, 'quota_exhausted', 'gate', { symbol: st.symbol, req_id: reqId, quota: paused, quotas: d.quotas });
     }
     const g = applyGateAnswer({ qty: it.qty, maxQty: d.max_qty, riskScale: d.risk_scale, price: it.price, venue: st.market! });
     if (g.reason !== null) {
       ctx.summary.skip(SIZED_OUT_BY_GATE);
       logEvent(ctx, 'skip', 'local', { symbol: st.symbol, req_id: reqId, side: it.side, reason: SIZED_OUT_BY_GATE, max_qty: d.max_qty, risk_scale: d.risk_scale });
+      if (byGate) unsent(SIZED_OUT_BY_GATE);
       return;
     }
-    logEvent(ctx, 'allow', 'gate', { symbol: st.symbol, req_id: reqId, side: it.side, qty: g.qty, asked_qty: it.qty, max_qty: d.max_qty, risk_scale: d.risk_scale });
-    await this.placeEntry(st, it, g.qty, reqId);
+    logEvent(ctx, 'allow', 'gate', { symbol: st.symbol, req_id: reqId, client_order_id: cid, side: it.side, qty: g.qty, asked_qty: it.qty, max_qty: d.max_qty, risk_scale: d.risk_scale });
+    await this.placeEntry(st, it, g.qty, reqId, cid);
   }
 
-  private async placeEntry(st: SymbolState, it: SizedIntent, qty: number, reqId: string): Promise<void> {
+  private async placeEntry(st: SymbolState, it: SizedIntent, qty: number, reqId: string, cid: string): Promise<void> {
     const { ctx, flow } = this;
     const now = ctx.clock.nowMs();
     const maker = it.route === 'maker';
@@ -168,7 +204,8 @@ export class EntryFlow {
     st.entryReqId = reqId;
     st.entryAtr = it.atrPx;
     const o = ctx.orders.add({
-      cid: flow.newCid(),
+      cid,
+      accountId: ctx.accountId,
       symbol: st.symbol,
       side: it.side,
       type: maker ? 'limit' : 'market',
@@ -186,31 +223,6 @@ export class EntryFlow {
     st.entryOrder = o;
     st.opens.push(now);
     await flow.submit(st, o, maker && ctx.cfg.execution.post_only);
-  }
-
-  private journalCall(req: PretradeCheckRequest, a: GateAnswer): void {
-    const d = a.decision;
-    this.ctx.journal.write('gate_calls', {
-      ts: this.ctx.clock.nowMs(),
-      req_id: req.req_id,
-      symbol: req.order.symbol,
-      side: req.order.side,
-      qty: req.order.qty,
-      price: req.order.price,
-      sent: a.transport !== 'none',
-      transport: a.transport,
-      outcome: a.outcome,
-      rtt_ms: Number(a.rttMs.toFixed(3)),
-      allow: d.allow,
-      reason: d.reason,
-      reasons: d.observability.reasons,
-      max_qty: d.max_qty,
-      risk_scale: d.risk_scale,
-      cooldown_ms: d.cooldown_ms,
-      hard_gate: d.hard_gate,
-      latency_ms: req.market.latency_ms,
-      score: req.market.score,
-    });
   }
 
   /** `market.pnl_today_pct`: PnL since the UTC day began on the runner's clock, % of that day's starting equity. */

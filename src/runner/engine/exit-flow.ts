@@ -57,8 +57,8 @@ export async function manageExit(ctx: EngineContext, flow: OrderFlow, st: Symbol
   const ask = st.fe.book.bestAsk();
   if (bid === null || ask === null || st.fe.book.isCrossed()) return;
   const now = ctx.clock.nowMs();
-  // placeExit sends nothing while an exit is under way or backing off: the ladder must not consume a slice then
-  const busy = st.exitOrder !== null || now < st.exitRetryAtMs;
+  // placeExit sends nothing while an exit is under way, being asked of the gate, or backing off: the ladder must not consume a slice then
+  const busy = st.exitOrder !== null || st.exitChecking || now < st.exitRetryAtMs;
   const u = st.exit.update({ nowMs: now, bid: bid[0], ask: ask[0], score, atr: atrNow, remainingQty: Math.abs(st.position.qty), busy });
   for (const e of u.events) logEvent(ctx, `exit_${e.kind}`, 'local', { symbol: st.symbol, position_id: st.positionId, stop: e.stop });
   if (u.action.kind === 'exit') await flow.placeExit(st, u.action.qty, u.action.reason, u.action.full);

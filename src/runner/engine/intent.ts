@@ -27,6 +27,16 @@ export interface SizedIntent {
   mid: number;
 }
 
+/**
+ * `market.ts_ms`: when the book the decision used was current, on the runner's clock — the exchange
+ * time of its newest update mapped with `feed.clock_offset_ms`, else its receive time (the same base
+ * `latency_ms` is measured from, so `send time − ts_ms = latency_ms`). Null without a book.
+ */
+export function marketTsMs(exchTs: number | null, recvTs: number | null, clockOffsetMs: number): number | null {
+  const t = exchTs !== null && Number.isFinite(exchTs) ? exchTs + clockOffsetMs : recvTs;
+  return t !== null && Number.isFinite(t) && t >= 0 ? Math.floor(t) : null;
+}
+
 export type IntentResult = { ok: true; intent: SizedIntent } | { ok: false; reason: string };
 
 /**

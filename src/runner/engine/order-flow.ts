@@ -1,11 +1,12 @@
 import type { ExchangeEvent, FillEvent } from '../exchange/types.ts';
 import { quantiseDown } from '../logic/sizing.ts';
 import { closingSide } from '../logic/types.ts';
-import { logError, logEvent, type EngineContext } from './context.ts';
+import { logError, logEvent, nextClientOrderId, type EngineContext } from './context.ts';
 import { isTerminal, type TrackedOrder } from './orders.ts';
 import { failureCodeOf, orderCancelBody, orderFailureBody, orderFillBody } from './posttrade-bodies.ts';
 import type { SymbolState } from './symbol-state.ts';
 import { armExit } from './exit-flow.ts';
+import { checkExit, exitSetback } from './exit-gate.ts';
 
 /**
  * Orders after the gate said yes (runner.md §2.2 Ours): submit with a deterministic client id, track
@@ -19,8 +20,9 @@ export class OrderFlow {
 
   constructor(private readonly ctx: EngineContext) {}
 
+  /** The next client order id (`<run_id>-o<n>`): allocated per order intent, before its gate check. */
   newCid(): string {
-    return `${this.ctx.runId}-o${++this.ctx.seq.order}`;
+    return nextClientOrderId(this.ctx);
   }
 
   /** Sends a tracked NEW order; a throwing venue call rejects it (counted, journaled, posted). */
@@ -59,37 +61,47 @@ export class OrderFlow {
     }
   }
 
-  /** A reduce-only market exit of `qty` (the whole position when `full`), one at a time per symbol. */
+  /**
+   * A reduce-only market exit of `qty` (the whole position when `full`), one at a time per symbol,
+   * asked of the gate first (exit-gate.ts): sent only when allowed (or, with the gate unreachable,
+   * when the runner's own fills confirm it only reduces); otherwise retried on the exit backoff.
+   */
   async placeExit(st: SymbolState, qty: number, reason: string, full: boolean): Promise<void> {
     const { ctx } = this;
     const now = ctx.clock.nowMs();
-    if (st.exitOrder !== null || now < st.exitRetryAtMs || st.flat) return;
+    if (st.exitOrder !== null || st.exitChecking || now < st.exitRetryAtMs || st.flat) return;
     if (full && st.entryOrder !== null) await this.requestCancel(st.entryOrder, `exit ${reason}`);
-    const side = closingSide(st.position.side!);
+    if (st.flat || st.position.side === null) return;
+    const side = closingSide(st.position.side);
     const lot = st.market?.lotStep ?? 0;
     const held = Math.abs(st.position.qty);
     const q = quantiseDown(full ? held : Math.min(qty, held), lot);
     if (!(q > 0)) return;
     const best = side === 'sell' ? st.fe.book.bestBid() : st.fe.book.bestAsk();
+    const price = best?.[0] ?? st.position.avgEntry ?? 0;
+    const go = await checkExit(ctx, st, { side, qty: q, price, reason, full });
+    // nothing to send, or the position moved while the gate was asked (a live venue may report meanwhile)
+    if (go === null || st.exitOrder !== null || st.flat || closingSide(st.position.side) !== side) return;
     const o = ctx.orders.add({
-      cid: this.newCid(),
+      cid: go.cid,
+      accountId: ctx.accountId,
       symbol: st.symbol,
       side,
       type: 'market',
       action: 'close',
       reason,
-      reqId: st.entryReqId ?? `${ctx.runId}-0`,
+      reqId: go.reqId,
       positionId: st.positionId,
-      qty: q,
-      price: best?.[0] ?? st.position.avgEntry ?? 0,
+      qty: Math.min(go.qty, quantiseDown(Math.abs(st.position.qty), lot)),
+      price,
       reduceOnly: true,
-      createdMs: now,
-      ackDeadlineMs: now + ctx.cfg.execution.ack_timeout_ms,
+      createdMs: ctx.clock.nowMs(),
+      ackDeadlineMs: ctx.clock.nowMs() + ctx.cfg.execution.ack_timeout_ms,
       cancelAtMs: null,
     });
     st.exitOrder = o;
     if (full) this.fullExits.add(o.cid);
-    logEvent(ctx, 'exit', 'local', { symbol: st.symbol, cid: o.cid, position_id: st.positionId, reason, qty: q, full, attempt: st.exitFailures + 1 });
+    logEvent(ctx, 'exit', 'local', { symbol: st.symbol, cid: o.cid, req_id: go.reqId, position_id: st.positionId, reason, qty: o.qty, full, attempt: st.exitFailures + 1 });
     await this.submit(st, o, false);
   }
 
@@ -194,7 +206,7 @@ export class OrderFlow {
       logEvent(ctx, 'order_rejected', 'exchange', { symbol: o.symbol, cid: o.cid, code: o.rejectCode, detail: o.detail });
     } else if (o.state === 'EXPIRED') {
       ctx.posttrade.push(orderFailureBody(o, now, 'timeout', o.detail ?? 'no ack'));
-    } else if (o.state === 'CANCELLED' && o.filled === 0) {
+    } else if (o.state === 'CANCELLED') {
       ctx.posttrade.push(orderCancelBody(o, now, o.detail ?? 'cancelled'));
     }
     if (o.action === 'close' && this.fullExits.delete(o.cid) && !st.flat) this.exitFailed(st, o);
@@ -203,17 +215,8 @@ export class OrderFlow {
 
   /** A flattening exit ended with a position left: retry with backoff, alert after N (§5.8). */
   private exitFailed(st: SymbolState, o: TrackedOrder): void {
-    const { ctx } = this;
-    const x = ctx.cfg.execution;
-    st.exitFailures++;
-    const backoff = Math.min(x.exit_retry_max_ms, x.exit_retry_base_ms * 2 ** (st.exitFailures - 1));
-    st.exitRetryAtMs = ctx.clock.nowMs() + backoff;
-    logEvent(ctx, 'exit_incomplete', 'exchange', { symbol: st.symbol, cid: o.cid, state: o.state, left: st.position.qty, retry_in_ms: backoff, failures: st.exitFailures });
-    if (st.exitFailures >= x.exit_alert_after && !st.exitStuck) {
-      st.exitStuck = true;
-      ctx.summary.error('exit_stuck');
-      logEvent(ctx, 'alert', 'runner', { code: 'EXIT.STUCK', symbol: st.symbol, failures: st.exitFailures, position_qty: st.position.qty });
-    }
+    const retryIn = exitSetback(this.ctx, st, { why: `order_${o.state.toLowerCase()}`, cooldownMs: 0, full: true });
+    logEvent(this.ctx, 'exit_incomplete', 'exchange', { symbol: st.symbol, cid: o.cid, state: o.state, left: st.position.qty, retry_in_ms: retryIn, failures: st.exitFailures });
   }
 
   private onFlat(st: SymbolState): void {
@@ -222,6 +225,7 @@ export class OrderFlow {
     st.exitFailures = 0;
     st.exitRetryAtMs = 0;
     st.exitStuck = false;
+    st.pendingExit = null;
     if (st.entryOrder === null) st.positionId = null;
     const cool = ctx.cfg.execution.cooldown_after_exit_ms;
     if (cool > 0) st.cooldownUntilMs = Math.max(st.cooldownUntilMs, ctx.clock.nowMs() + cool);

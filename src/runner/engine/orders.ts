@@ -28,6 +28,8 @@ export function canMove(from: OrderState, to: OrderState): boolean {
 export interface TrackedOrder {
   /** deterministic client order id `<run_id>-o<seq>`, sent to the venue */
   cid: string;
+  /** the account the posttrade bodies name (`account_id`) */
+  accountId: string;
   orderId: string | null;
   symbol: string;
   side: Side;

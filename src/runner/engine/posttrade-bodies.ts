@@ -8,6 +8,7 @@ function ref(o: TrackedOrder, tsMs: number): OrderRef {
     tsMs,
     reqId: o.reqId,
     cid: o.cid,
+    accountId: o.accountId,
     orderId: o.orderId,
     symbol: o.symbol,
     side: o.side,
@@ -59,15 +60,20 @@ export function orderFailureBody(o: TrackedOrder, tsMs: number, code: FailureCod
 }
 
 /**
- * An order cancelled with nothing filled (a maker entry that timed out, an IOC with no liquidity):
- * no error fields and `filled: 0`, so the gate stores it without counting a fill or a failure. A
- * cancel after partial fills is not posted again: its fills were.
+ * An order that ended CANCELLED. With nothing filled (a maker entry that timed out, an IOC with no
+ * liquidity): no error fields and `filled: 0`, so the gate stores it without counting a fill or a
+ * failure. After partial fills (an IOC remainder, a maker rest cancelled after a partial): the final
+ * record of the order, with the cumulative `filled` and `average` — the gate ends the order's
+ * reservation on it and applies fills it had skipped as partial (controls.md §3; `filled` is cumulative,
+ * so nothing is counted twice).
  */
 export function orderCancelBody(o: TrackedOrder, tsMs: number, why: string): PosttradeBody {
   return {
     ts: Math.floor(tsMs),
     req_id: o.reqId,
     cid: o.cid,
+    client_order_id: o.cid,
+    account_id: o.accountId,
     order_id: o.orderId,
     symbol: canonicalSymbol(o.symbol),
     side: o.side,
@@ -78,9 +84,55 @@ export function orderCancelBody(o: TrackedOrder, tsMs: number, why: string): Pos
     qty: o.qty,
     price: o.price,
     status: 'canceled',
-    filled: 0,
+    filled: o.filled,
+    ...(o.filled > 0 ? { average: o.notional / o.filled, fees: o.fees, fee_currency: o.feeCurrency } : {}),
     position_id: o.positionId,
     reason: o.reason,
     cancel_reason: why,
+  };
+}
+
+/** An order intent the gate was asked about and that never reached the venue (see `notSentBody`). */
+export interface UnsentIntent {
+  reqId: string;
+  cid: string;
+  accountId: string;
+  symbol: string;
+  side: 'buy' | 'sell';
+  action: 'open' | 'close';
+  type: 'market' | 'limit';
+  qty: number;
+  price: number;
+  reason: string;
+}
+
+/**
+ * An order the gate may have allowed (and reserved for) that the runner did not send: allowed but
+ * sized out below the venue minimums, or a check that ended without an answer after it was sent
+ * (timeout, socket lost). `status: canceled`, `filled: 0`, no order id: the gate ends the
+ * reservation of `client_order_id` at once instead of after `reservation_ttl_ms` (controls.md §3),
+ * and otherwise only stores it.
+ */
+export function notSentBody(i: UnsentIntent, tsMs: number, why: string): PosttradeBody {
+  return {
+    ts: Math.floor(tsMs),
+    req_id: i.reqId,
+    cid: i.cid,
+    client_order_id: i.cid,
+    account_id: i.accountId,
+    order_id: null,
+    symbol: canonicalSymbol(i.symbol),
+    side: i.side,
+    action: i.action,
+    close: i.action === 'close',
+    reduceOnly: i.action === 'close',
+    type: i.type,
+    qty: i.qty,
+    price: i.price,
+    status: 'canceled',
+    filled: 0,
+    position_id: null,
+    reason: i.reason,
+    cancel_reason: `not_sent:${why}`,
   };
 }

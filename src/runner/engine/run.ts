@@ -181,6 +181,7 @@ export async function runReplay(cfg: RunnerConfig, opts: RunOptions = {}): Promi
     positionsOpen: engine.openPositions(),
     reconnects: gs.reconnects,
     late: gs.late,
+    quotaPauses: engine.ctx.quotas.pauses,
     shutdown: { reason: endReason, flatten_ok: flattenOk, exit_code: exitCode },
   });
   const summaryPath = journal.writeJson('summary', s);

@@ -1,6 +1,6 @@
 import type { RunnerConfig } from '../config/schema.ts';
 import { featureEngineParams, signalParams } from '../config/params.ts';
-import { FeatureEngine } from '../logic/feature-engine.ts';
+import { FeatureEngine, type FeatureSnapshot } from '../logic/feature-engine.ts';
 import type { ExitEngine } from '../logic/exits.ts';
 import { Position } from '../logic/position.ts';
 import { AlphaScorer, ScoreHistory } from '../logic/signal.ts';
@@ -28,10 +28,21 @@ export class SymbolState {
   /** req_id and ATR (price units) of the intent that opened the position */
   entryReqId: string | null = null;
   entryAtr: number | null = null;
-  /** exits that ended without flattening, the next retry time, and whether the alert went out */
+  /** exits that ended without flattening or were refused, the next retry time, and whether the alert went out */
   exitFailures = 0;
   exitRetryAtMs = 0;
   exitStuck = false;
+  /** an exit's gate check is pending (at most one per symbol) */
+  exitChecking = false;
+  /**
+   * An exit intent whose check got no gate verdict (timeout, socket lost, …): the next attempt for the
+   * same side and qty reuses its client order id and order object, so a gate that did decide it
+   * answers it once (controls.md §5). Cleared by any gate verdict or a position change.
+   */
+  pendingExit: { cid: string; side: 'buy' | 'sell'; qty: number; order: Record<string, unknown> } | null = null;
+  /** the newest decision tick's features and raw score (exit checks describe the market with them) */
+  lastSnap: FeatureSnapshot | null = null;
+  lastScore: number | null = null;
 
   constructor(
     readonly symbol: string,

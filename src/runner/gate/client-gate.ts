@@ -64,7 +64,7 @@ export class ClientGate implements GatePort {
   }
 
   async check(req: PretradeCheckRequest): Promise<GateAnswer> {
-    const r = await this.client.checkDetailed(req);
+    const r = await this.client.checkDetailed(onGateClock(req, Date.now()));
     return { decision: r.decision, transport: r.transport, outcome: r.outcome, rttMs: r.latencyMs };
   }
 
@@ -81,4 +81,20 @@ export class ClientGate implements GatePort {
   close(): Promise<void> {
     return this.client.close();
   }
+}
+
+/**
+ * `ts` and `market.ts_ms` on the gate's clock. The gate ages market data against its wall clock
+ * (`controls.max_market_age_ms`), while the runner stamps requests and books on its own clock, which in a
+ * replay is the feed's virtual time (months old). Both are re-based on the wall clock at send, keeping
+ * the age the runner saw (`ts − ts_ms`); live, the two clocks are the same and this changes ~nothing.
+ * The runner's own journal keeps its clock.
+ */
+export function onGateClock(req: PretradeCheckRequest, wallNowMs: number): PretradeCheckRequest {
+  const market = req.market as Record<string, unknown> | undefined;
+  const tsMs = market?.ts_ms;
+  const ts = (req as { ts?: unknown }).ts;
+  if (typeof tsMs !== 'number' || typeof ts !== 'number') return req;
+  if (ts === wallNowMs) return req;
+  return { ...req, ts: wallNowMs, market: { ...market, ts_ms: Math.floor(wallNowMs - Math.max(0, ts - tsMs)) } } as PretradeCheckRequest;
 }

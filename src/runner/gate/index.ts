@@ -6,8 +6,8 @@ import { StubGate } from './stub-gate.ts';
 
 export type { GateAnswer, GatePort, GatePortStats, LogAnswer } from './port.ts';
 export { ClientGate } from './client-gate.ts';
-export { StubGate, stubDecide, STUB_THRESHOLDS } from './stub-gate.ts';
-export { denyFamily } from './reasons.ts';
+export { StubGate, stubDecide, STUB_QUOTAS, STUB_THRESHOLDS } from './stub-gate.ts';
+export { CONTROL_REASON_CODES, denyFamily, isControlDenial } from './reasons.ts';
 
 /** `gate.url: stub` → the stub; anything else → the real gate. */
 export function createGatePort(cfg: RunnerConfig): GatePort {

@@ -21,6 +21,9 @@ export const STUB_THRESHOLDS = {
   sprt: { enabled: true, sigma: 1, A: 2, B: -2, maxObs: 10, timeoutMs: Number.POSITIVE_INFINITY },
 } as const;
 
+/** The reference gate's constant `quotas` (no desk control on: src/gate/pretrade.ts), echoed on every answer. */
+export const STUB_QUOTAS = { trades_pm_left: 999, symbol_exposure_left_usdt: 1e12 } as const;
+
 const num = (v: unknown, dflt = 0): number => (typeof v === 'number' && Number.isFinite(v) ? v : dflt);
 const nums = (v: unknown): number[] => (Array.isArray(v) ? v.map((x) => num(x)) : []);
 
@@ -28,12 +31,20 @@ const nums = (v: unknown): number[] => (Array.isArray(v) ? v.map((x) => num(x)) 
  * The reference rules of §1.8 applied to one request, statelessly (no TRAP z history, no latency
  * window, no anti-churn): the same request always gets the same answer, which makes `--gate stub`
  * runs bit-for-bit reproducible. The first failing rule gives the reason; the spread rule overwrites
- * it, as the gate's does.
+ * it, as the gate's does. The new request fields (client_order_id, type, mid, ts_ms, account_id) are
+ * accepted and change nothing: the stub has no desk controls, so `quotas` is the reference constant.
+ *
+ * A reduce-only order (an exit) is allowed: every rule of the stub is an entry-quality rule (expected
+ * return, slippage, TRAP, SPRT, risk caps, latency, spread), which the runner needs the gate not to
+ * apply to a close (docs/runner.md, "Exits through the gate"); a stateless stub cannot verify a position.
  */
 export function stubDecide(req: PretradeCheckRequest): PretradeCheckResponse {
   const t = STUB_THRESHOLDS;
   const m = req.market as Record<string, unknown>;
   const qty = num(req.order.qty);
+  if (req.order.reduce_only === true) {
+    return { allow: true, max_qty: qty, risk_scale: 1, cooldown_ms: 0, reason: 'ok', hard_gate: false, quotas: { ...STUB_QUOTAS }, observability: { gate_state: 'PASS', reasons: ['reduce_only'] } };
+  }
   const reasons: string[] = [];
   let reason = 'ok';
   const deny = (r: string, note: string = r) => {
@@ -72,7 +83,7 @@ export function stubDecide(req: PretradeCheckRequest): PretradeCheckResponse {
     cooldown_ms: 0,
     reason,
     hard_gate: false,
-    quotas: { trades_pm_left: 0, symbol_exposure_left_usdt: 0 },
+    quotas: { ...STUB_QUOTAS },
     observability: { gate_state: allow ? 'PASS' : 'BLOCK', reasons },
   };
 }

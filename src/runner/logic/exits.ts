@@ -145,6 +145,8 @@ export class ExitEngine {
   private beDone = false;
   private ladderNext = 0;
   private ladderPlanned = 0;
+  /** the ladder before the last partial slice it planned (undoSlice) */
+  private ladderBefore: { next: number; planned: number } | null = null;
   private reversedTicks = 0;
   private latched: ExitReason | null = null;
 
@@ -215,6 +217,17 @@ export class ExitEngine {
     return done(action);
   }
 
+  /**
+   * The last partial ladder slice was not executed (the gate refused it): the ladder goes back to before
+   * it, so the slice is planned again on a later update while the profit still reaches its level.
+   */
+  undoSlice(): void {
+    if (this.ladderBefore === null) return;
+    this.ladderNext = this.ladderBefore.next;
+    this.ladderPlanned = this.ladderBefore.planned;
+    this.ladderBefore = null;
+  }
+
   /** Flatten at shutdown (§2.6): latches `shutdown` unless another full exit is already under way. */
   shutdown(remainingQty: number): ExitAction {
     if (!(remainingQty > 0)) return HOLD;
@@ -236,6 +249,7 @@ export class ExitEngine {
     let k = this.ladderNext;
     while (k < levels.length && profitBps >= levels[k]) k++;
     if (k === this.ladderNext) return HOLD;
+    const before = { next: this.ladderNext, planned: this.ladderPlanned };
     this.ladderNext = k;
     const reason: ExitReason = `tp_ladder_${k}`;
     if (k === levels.length) return this.full(remaining, reason);
@@ -248,6 +262,7 @@ export class ExitEngine {
     this.ladderPlanned = target;
     const leftover = remaining - slice;
     if (leftover <= (this.pos.minQty ?? 0) || leftover <= remaining * 1e-9) return this.full(remaining, reason);
+    this.ladderBefore = before;
     return { kind: 'exit', qty: slice, reason, full: false };
   }
 

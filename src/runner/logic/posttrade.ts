@@ -12,8 +12,10 @@ export interface OrderRef {
   tsMs: number;
   /** the pretrade req_id the order came from (an exit's own req_id or the opening one) */
   reqId: string;
-  /** deterministic client order id `<run_id>-o<seq>` */
+  /** deterministic client order id `<run_id>-o<seq>`: sent as `cid` and as `client_order_id` (controls.md §3) */
   cid: string;
+  /** the account the gate keeps positions and reservations under (top-level `account_id`) */
+  accountId: string;
   orderId: string | null;
   symbol: string;
   side: Side;
@@ -63,6 +65,8 @@ function orderFields(r: OrderRef): PosttradeBody {
     ts: Math.floor(r.tsMs),
     req_id: r.reqId,
     cid: r.cid,
+    client_order_id: r.cid,
+    account_id: r.accountId,
     order_id: r.orderId,
     symbol: canonicalSymbol(r.symbol),
     side: r.side,

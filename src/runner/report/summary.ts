@@ -1,4 +1,4 @@
-import { denyFamily } from '../gate/reasons.ts';
+import { denyFamily, isControlDenial } from '../gate/reasons.ts';
 import type { GateAnswer } from '../gate/port.ts';
 import { summarizeRtts, type RttSummary } from './percentiles.ts';
 
@@ -22,8 +22,16 @@ export interface RunSummary {
     tried: number;
     allowed: number;
     denied: number;
-    /** the gate's own denials, by reason family (`spread_bps_too_wide:x` → `spread_bps_too_wide`) */
+    /** the gate's own denials (entries and exits), by reason family (`spread_bps_too_wide:x` → `spread_bps_too_wide`) */
     denied_by_reason: Record<string, number>;
+    /** the same denials by rule: the desk controls' codes (controls.md §3) apart from the reference pipeline's families */
+    denied_by_rule: { controls: Record<string, number>; reference: Record<string, number> };
+    /** exit checks (reduce-only), included in tried/allowed/denied; `sent_gate_unavailable`: exits sent without a verdict (EXIT.GATE_UNAVAILABLE) */
+    exits: { tried: number; allowed: number; denied: number; denied_by_reason: Record<string, number>; sent_gate_unavailable: number };
+    /** checks sent again with the same client_order_id after a gate_timeout (each also counted in tried) */
+    retries: number;
+    /** entry pauses started by an exhausted quota or a desk-limit refusal, by quota key / code */
+    quota_pauses: Record<string, number>;
     /** TRAP denials during the first `trap.warmup_s` (the gate's cold-start z, runner.md §5.21); included in denied_by_reason */
     denied_trap_warmup: number;
     /** calls decided without a gate verdict (fail-closed): gate_timeout, gate_unavailable, gate_error:<code>, … */
@@ -78,6 +86,10 @@ export class SummaryCollector {
     allowed: 0,
     denied: 0,
     byReason: {} as Record<string, number>,
+    byRuleControls: {} as Record<string, number>,
+    byRuleReference: {} as Record<string, number>,
+    exits: { tried: 0, allowed: 0, denied: 0, byReason: {} as Record<string, number>, sentUnavailable: 0 },
+    retries: 0,
     trapWarmup: 0,
     errors: {} as Record<string, number>,
     failOpen: 0,
@@ -104,24 +116,33 @@ export class SummaryCollector {
     bump(this.errors, kind, n);
   }
 
-  /** One pretrade call and how it ended; `inWarmup` = within `trap.warmup_s` of the feed start. */
-  gateCall(a: GateAnswer, inWarmup: boolean): void {
+  /**
+   * One pretrade call and how it ended; `inWarmup` = within `trap.warmup_s` of the feed start; `exit`:
+   * a reduce-only exit check (also counted apart in `gate.exits`).
+   */
+  gateCall(a: GateAnswer, inWarmup: boolean, exit = false): void {
     this.gate.tried++;
+    if (exit) this.gate.exits.tried++;
     if (a.transport === 'ws' || a.transport === 'http' || a.transport === 'stub') this.gate.transport[a.transport]++;
     if (a.transport !== 'none') this.rtts.push(a.rttMs);
     const answered = a.outcome === 'ws' || a.outcome === 'http' || a.outcome === 'stub';
     const d = a.decision;
     if (answered && d.allow === true && d.hard_gate !== true) {
       this.gate.allowed++;
+      if (exit) this.gate.exits.allowed++;
       return;
     }
     this.gate.denied++;
+    if (exit) this.gate.exits.denied++;
     if (!answered) {
       bump(this.gate.errors, d.reason);
+      if (exit) bump(this.gate.exits.byReason, d.reason);
       return;
     }
     const family = d.allow === true ? 'hard_gate' : denyFamily(d.reason);
     bump(this.gate.byReason, family);
+    if (exit) bump(this.gate.exits.byReason, family);
+    bump(isControlDenial(d.reason, d.observability) ? this.gate.byRuleControls : this.gate.byRuleReference, family);
     if (inWarmup && family.startsWith('trap_guard')) this.gate.trapWarmup++;
   }
 
@@ -162,6 +183,7 @@ export class SummaryCollector {
     positionsOpen: number;
     reconnects: number;
     late: number;
+    quotaPauses?: Record<string, number>;
     shutdown: RunSummary['shutdown'];
   }): RunSummary {
     const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
@@ -184,6 +206,16 @@ export class SummaryCollector {
         allowed: this.gate.allowed,
         denied: this.gate.denied,
         denied_by_reason: sortedCounts(this.gate.byReason),
+        denied_by_rule: { controls: sortedCounts(this.gate.byRuleControls), reference: sortedCounts(this.gate.byRuleReference) },
+        exits: {
+          tried: this.gate.exits.tried,
+          allowed: this.gate.exits.allowed,
+          denied: this.gate.exits.denied,
+          denied_by_reason: sortedCounts(this.gate.exits.byReason),
+          sent_gate_unavailable: this.gate.exits.sentUnavailable,
+        },
+        retries: this.gate.retries,
+        quota_pauses: sortedCounts(a.quotaPauses ?? {}),
         denied_trap_warmup: this.gate.trapWarmup,
         errors: sortedCounts(this.gate.errors),
         fail_open: this.gate.failOpen,

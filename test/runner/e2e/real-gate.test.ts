@@ -50,10 +50,36 @@ test('the sample gives allows, fills and at least three distinct deny reasons; n
   const invalid = Object.keys(s.gate.errors).filter((k) => k.startsWith('gate_http_4') || k.startsWith('gate_error:') || k === 'gate_invalid_response');
   expect(invalid).toEqual([]);
   expect(s.gate.transport.ws + s.gate.transport.http).toBe(s.gate.tried);
-  expect(s.shutdown.exit_code).toBe(0);
-  expect(s.positions_open_at_end).toBe(0);
   expect(s.posttrade.failed + s.posttrade.dropped).toBe(0);
 });
+
+test('exits go through the gate: every close sent is one the gate allowed; a refused one backs off; no position is forgotten', () => {
+  const s = result.summary;
+  const calls = readJsonl(result, 'gate_calls');
+  const events = readJsonl(result, 'events');
+  const exitCalls = calls.filter((c) => c.kind === 'exit');
+  expect(exitCalls.length).toBe(s.gate.exits.tried);
+  expect(exitCalls.length).toBeGreaterThan(0);
+  expect(exitCalls.every((c) => c.reduce_only === true && c.type === 'market')).toBe(true);
+  const allowed = new Set(exitCalls.filter((c) => c.allow === true && c.outcome !== 'timeout').map((c) => c.client_order_id));
+  const unreachable = new Set(events.filter((e) => e.code === 'EXIT.GATE_UNAVAILABLE').map((e) => e.client_order_id));
+  const closes = readJsonl(result, 'orders').filter((o) => o.to === 'NEW' && o.action === 'close');
+  expect(closes.length).toBeGreaterThan(0);
+  for (const o of closes) expect(allowed.has(o.cid) || unreachable.has(o.cid), o.cid).toBe(true);
+  // each refusal is journaled and waits the backoff
+  const refused = exitCalls.filter((c) => c.allow !== true).length;
+  const denials = events.filter((e) => e.kind === 'exit_denied');
+  expect(denials.length).toBe(refused);
+  expect(denials.every((e) => e.retry_in_ms >= 250)).toBe(true);
+  // what is still open at the end is reported, and the exit code says so
+  expect(s.shutdown.exit_code).toBe(s.positions_open_at_end > 0 ? 2 : 0);
+  expect(s.shutdown.flatten_ok).toBe(s.positions_open_at_end === 0);
+});
+
+// Needs the gate side of issue 13: a verified reduce-only close must pass the HealthGuard halt
+// (controls.md §0, not wired yet) and must not be refused by the entry-quality steps (expected return,
+// latency guard, …), which today refuse exits of the sample (docs/runner.md, "Exits through the gate").
+test.todo('the sample ends flat with exit code 0 once the gate lets verified reduce-only closes through');
 
 test("the gate's journal has exactly one POLICY.DECISION per check the runner sent", () => {
   const journal = inspectJournal(gate!.sessionDir);
@@ -72,7 +98,7 @@ test("the gate's journal has exactly one POLICY.DECISION per check the runner se
 
 test('contract: a check with a clearly positive expected return is never denied expected_return_gate', () => {
   const intents = new Map(readJsonl(result, 'events').filter((e) => e.kind === 'intent').map((e) => [e.req_id, e]));
-  const calls = readJsonl(result, 'gate_calls');
+  const calls = readJsonl(result, 'gate_calls').filter((c) => c.kind === 'entry' && c.attempt === 1); // exits carry no entry intent
   let favourable = 0;
   for (const c of calls) {
     const i = intents.get(c.req_id)!;

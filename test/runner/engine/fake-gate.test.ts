@@ -36,22 +36,39 @@ describe('engine with a scripted gate', () => {
     expect(s.gate.transport.ws).toBe(s.gate.tried);
     expect(gate.checks.length).toBe(s.gate.tried);
 
-    // §1.8: every field the gate needs, with the runner's req_id scheme
+    // §1.8: every field the gate needs, with the runner's req_id scheme; entries and exits share it
+    const orders = readJsonl(r, 'orders');
+    const newOrders = new Map(orders.filter((o) => o.to === 'NEW').map((o) => [o.cid, o]));
     gate.checks.forEach((c, i) => {
       const b = c.body;
       expect(b.req_id).toBe(`${s.run_id}-${i + 1}`);
-      expect(b.account).toEqual({ mode: 'paper' });
+      expect(b.account).toEqual({ mode: 'paper', account_id: 'default' });
       expect(b.order.symbol).toBe('BTCUSDT');
       expect(['buy', 'sell']).toContain(b.order.side);
       expect(b.order.qty).toBeGreaterThan(0);
       expect(b.order.base_notional).toBeCloseTo(b.order.qty * b.order.price, 9);
+      // controls.md §1: the order's id (the venue client id of the order it becomes), type, reduce-only
+      expect(b.order.client_order_id).toMatch(new RegExp(`^${s.run_id}-o\\d+$`));
+      expect(b.order.type).toBe('market'); // taker route: entries and exits are market orders
+      expect(newOrders.get(b.order.client_order_id)).toMatchObject({ req_id: b.req_id, side: b.order.side, qty: b.order.qty }); // all allowed: each became that order
       expect(b.risk_tags).toEqual(['scalping', 'auto']);
       expect(b.fees_bps).toBeCloseTo(0.5 + 0.5, 12); // taker entry + taker exit from market_info
       const m = b.market;
-      for (const k of ['score', 'a_bps', 'b_bps', 'slip_bps_est', 'spread_bps', 'latency_ms', 'pnl_today_pct']) expect(Number.isFinite(m[k]), k).toBe(true);
+      for (const k of ['score', 'a_bps', 'b_bps', 'slip_bps_est', 'spread_bps', 'latency_ms', 'mid']) expect(Number.isFinite(m[k]), k).toBe(true);
+      expect(Number.isInteger(m.ts_ms)).toBe(true);
+      expect(m.ts_ms).toBeLessThanOrEqual(b.ts); // the book the decision used, on the feed clock
+      expect(b.ts - m.ts_ms).toBeCloseTo(m.latency_ms, 0);
+      expect(['trend_pos', 'trend_neg', 'normal']).toContain(m.mode_regime);
+      if (b.order.reduce_only === true) {
+        // an exit: reduce-only close, no entry-only inputs
+        expect(b.order.action).toBe('close');
+        for (const k of ['trap_cancel_deltas', 'trap_add_deltas', 'trap_trades_cnt', 'obi_sign', 'tfi_sign', 'sprt_samples', 'pnl_today_pct', 'open_positions']) expect(k in m, k).toBe(false);
+        return;
+      }
+      expect(b.order.reduce_only).toBe(false);
+      expect(Number.isFinite(m.pnl_today_pct)).toBe(true);
       expect(m.score).toBeGreaterThanOrEqual(0.35); // side-aligned: a short is sent with a positive score
       expect(m.b_bps / m.a_bps).toBeCloseTo(1.2 / 0.8, 9); // a/b from the exit geometry (unless clamped)
-      expect(['trend_pos', 'trend_neg', 'normal']).toContain(m.mode_regime);
       expect(m.trap_cancel_deltas).toHaveLength(5);
       expect(m.trap_add_deltas).toHaveLength(5);
       expect(Number.isInteger(m.trap_trades_cnt)).toBe(true);
@@ -61,11 +78,16 @@ describe('engine with a scripted gate', () => {
       expect(m.sprt_samples.length).toBeLessThanOrEqual(10);
       expect(Number.isInteger(m.open_positions)).toBe(true);
     });
+    // one id per intent
+    expect(new Set(gate.checks.map((c) => c.body.order.client_order_id)).size).toBe(gate.checks.length);
 
-    // entries: one per allow (all taker, so all fill); exits flatten everything by the end
-    const orders = readJsonl(r, 'orders');
+    // entries: one per allowed entry check (all taker, so all fill); every exit was asked first; flat at the end
     const entries = orders.filter((o) => o.to === 'NEW' && o.action === 'open');
-    expect(entries).toHaveLength(s.gate.allowed);
+    const exitOrders = orders.filter((o) => o.to === 'NEW' && o.action === 'close');
+    expect(s.gate.exits.tried).toBeGreaterThan(0);
+    expect(entries).toHaveLength(s.gate.allowed - s.gate.exits.allowed);
+    expect(exitOrders).toHaveLength(s.gate.exits.allowed);
+    expect(gate.checks.filter((c) => c.body.order.reduce_only === true)).toHaveLength(s.gate.exits.tried);
     expect(s.fills).toBeGreaterThan(0);
     expect(s.positions_open_at_end).toBe(0);
     expect(s.shutdown).toEqual({ reason: 'end_of_feed', flatten_ok: true, exit_code: 0 });
@@ -81,13 +103,19 @@ describe('engine with a scripted gate', () => {
     expect(s.pnl.realized).toBeCloseTo(realized, 6);
     const perExit = Object.values(s.pnl.per_exit_reason).reduce((a, b) => a + b, 0);
     expect(perExit).toBeCloseTo(s.pnl.realized, 6);
-    expect(s.posttrade).toEqual({ sent: s.fills, failed: 0, dropped: 0 });
-    expect(gate.posttrades).toHaveLength(s.fills);
+    // one body per fill, plus the final record of an IOC cancelled after a partial fill
+    const partialCancels = orders.filter((o) => o.to === 'CANCELLED' && o.filled > 0).length;
+    expect(s.posttrade).toEqual({ sent: s.fills + partialCancels, failed: 0, dropped: 0 });
+    expect(gate.posttrades).toHaveLength(s.fills + partialCancels);
     for (const p of gate.posttrades) {
       expect(p.body.symbol).toBe('BTCUSDT');
-      expect(['filled', 'partially_filled']).toContain(p.body.status);
+      expect(['filled', 'partially_filled', 'canceled']).toContain(p.body.status);
       expect(p.body.close).toBe(p.body.action === 'close');
-      if (p.body.action === 'close') expect(typeof p.body.pnl_usdt).toBe('number');
+      if (p.body.action === 'close' && p.body.status !== 'canceled') expect(typeof p.body.pnl_usdt).toBe('number');
+      // controls.md §3/§5: the order's client_order_id (= cid) and the account, top level
+      expect(p.body.client_order_id).toBe(p.body.cid);
+      expect(p.body.account_id).toBe('default');
+      expect(newOrders.has(p.body.client_order_id)).toBe(true);
     }
     const calls = readJsonl(r, 'gate_calls');
     expect(calls.map((c) => c.req_id)).toEqual(gate.checks.map((c) => c.body.req_id));
@@ -130,11 +158,14 @@ describe('engine with a scripted gate', () => {
   });
 
   test('risk_scale scales the order; below the venue minimum it is a local SIZED_OUT_BY_GATE skip', async () => {
-    const gate = await withGate((_req, n) => ({ kind: 'answer', patch: { risk_scale: n % 2 === 1 ? 0.5 : 0.01 } }));
+    // entry checks alternate 0.5 / 0.01 (exits: risk_scale sizes new risk, a close is not scaled)
+    let k = 0;
+    const gate = await withGate((req) => (req.order.reduce_only ? { kind: 'answer' } : { kind: 'answer', patch: { risk_scale: ++k % 2 === 1 ? 0.5 : 0.01 } }));
     const r = await run(testConfig(await syntheticFeed(), gate.wsUrl));
     const s = r.summary;
     const entries = readJsonl(r, 'orders').filter((o) => o.to === 'NEW' && o.action === 'open');
-    const byReq = new Map(gate.checks.map((c, i) => [c.body.req_id, { qty: c.body.order.qty as number, n: i + 1 }]));
+    const entryChecks = gate.checks.filter((c) => !c.body.order.reduce_only);
+    const byReq = new Map(entryChecks.map((c, i) => [c.body.req_id, { qty: c.body.order.qty as number, n: i + 1 }]));
     expect(entries.length).toBeGreaterThan(0);
     for (const e of entries) {
       const c = byReq.get(e.req_id)!;
@@ -142,8 +173,19 @@ describe('engine with a scripted gate', () => {
       expect(e.qty).toBe(quantiseDown(c.qty * 0.5, LOT));
     }
     // qty ~0.02 · 0.01 = 0.0002 < min_qty 0.001
-    expect(s.skipped_local.SIZED_OUT_BY_GATE).toBe(Math.floor(s.gate.tried / 2));
-    expect(entries).toHaveLength(Math.ceil(s.gate.tried / 2));
+    expect(s.skipped_local.SIZED_OUT_BY_GATE).toBe(Math.floor(entryChecks.length / 2));
+    expect(entries).toHaveLength(Math.ceil(entryChecks.length / 2));
+    // the gate allowed (and may have reserved for) each sized-out entry: released at once by a not-sent body
+    const released = gate.posttrades.filter((p) => p.body.cancel_reason === 'not_sent:SIZED_OUT_BY_GATE');
+    expect(released).toHaveLength(s.skipped_local.SIZED_OUT_BY_GATE);
+    const sizedOut = new Set(entryChecks.filter((_c, i) => (i + 1) % 2 === 0).map((c) => c.body.order.client_order_id));
+    for (const p of released) {
+      expect(sizedOut.has(p.body.client_order_id)).toBe(true);
+      expect(p.body).toMatchObject({ status: 'canceled', filled: 0, order_id: null, account_id: 'default', action: 'open' });
+    }
+    // every exit (asked of the gate, allowed) was placed whole: flat at the end
+    expect(s.gate.exits.allowed).toBe(s.gate.exits.tried);
+    expect(s.positions_open_at_end).toBe(0);
   });
 
   test('cooldown_ms: no new check for that symbol before it has passed (on the feed clock)', async () => {
@@ -178,6 +220,11 @@ describe('engine with a scripted gate', () => {
     expect(s.gate.late_responses).toBeGreaterThan(0);
     const calls = readJsonl(r, 'gate_calls');
     expect(calls.every((c) => c.outcome === 'timeout' && c.rtt_ms >= 35)).toBe(true);
+    // each intent: the check and one same-id retry (controls.md §5), then its id is released at the gate
+    expect(s.gate.retries).toBe(s.gate.tried / 2);
+    for (let i = 0; i < calls.length; i += 2) expect([calls[i].attempt, calls[i + 1].attempt, calls[i + 1].client_order_id]).toEqual([1, 2, calls[i].client_order_id]);
+    const released = gate.posttrades.filter((p) => p.body.cancel_reason === 'not_sent:timeout').map((p) => p.body.client_order_id);
+    expect(released).toEqual(calls.filter((c) => c.attempt === 2).map((c) => c.client_order_id));
   });
 
   test('socket dropped mid-call: that call is gate_unavailable, later calls go over HTTP or the new socket', async () => {

@@ -16,6 +16,7 @@ function tracker() {
   const add = (cid = 'r-o1'): TrackedOrder =>
     t.add({
       cid,
+      accountId: 'default',
       symbol: 'BTCUSDT',
       side: 'buy',
       type: 'limit',

@@ -3,10 +3,18 @@ import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../../src/config/load.ts';
 import { toDecisionInput } from '../../../src/core/inputs.ts';
 import { decide } from '../../../src/core/pipeline.ts';
-import { GateState } from '../../../src/core/state/gate-state.ts';
+import { GateState } from '../../../src/shm/state/gate-state.ts';
 import { pretradeValidator } from '../../../src/gate/pretrade.ts';
 import { erInputs } from '../../../src/runner/logic/expected-return.ts';
-import { buildPretradeRequest, canonicalSymbol, DEFAULT_REQUEST, RequestBuildError, requestId, type PretradeIntent } from '../../../src/runner/logic/request.ts';
+import {
+  buildPretradeRequest,
+  canonicalSymbol,
+  clientOrderId,
+  DEFAULT_REQUEST,
+  RequestBuildError,
+  requestId,
+  type PretradeIntent,
+} from '../../../src/runner/logic/request.ts';
 import { sideAligned } from '../../../src/runner/logic/signal.ts';
 import type { PretradeCheckRequest } from '../../../src/schema/pretrade.ts';
 
@@ -17,10 +25,16 @@ function example(over: Partial<PretradeIntent> = {}): PretradeIntent {
     seq: 42,
     tsMs: 1767225600000,
     mode: 'paper',
+    accountId: 'default',
+    clientOrderId: 'r20260101-000001-o42',
+    orderType: 'market',
+    reduceOnly: false,
     symbol: 'BTC/USDT',
     side: 'buy',
     qty: 0.002,
     price: 50005.0,
+    mid: 50002.5,
+    marketTsMs: 1767225599992.6, // the newest book update: 7.4 ms before the send
     score: 0.5,
     er: erInputs({ atrBps: 10, route: 'taker', spreadBps: 1.0 })!,
     spreadBps: 1.0,
@@ -64,12 +78,23 @@ const SPEC_EXAMPLE = {
 };
 
 describe('PretradeCheckRequest builder (§1.8)', () => {
-  it('builds the spec example field for field, and the gate validator accepts it', () => {
+  it('builds the spec example field for field, plus the controls.md §1 fields, and the gate validator accepts it', () => {
     const req = buildPretradeRequest(example());
     const { order, ...rest } = req;
     const { order: specOrder, ...specRest } = SPEC_EXAMPLE;
-    expect(rest).toEqual(specRest);
-    expect({ ...order, base_notional: undefined, notional: undefined }).toEqual({ ...specOrder, base_notional: undefined, notional: undefined });
+    expect(rest).toEqual({
+      ...specRest,
+      account: { mode: 'paper', account_id: 'default' },
+      market: { ...specRest.market, mid: 50002.5, ts_ms: 1767225599992 }, // ts_ms floored to an integer
+    });
+    expect({ ...order, base_notional: undefined, notional: undefined }).toEqual({
+      ...specOrder,
+      client_order_id: 'r20260101-000001-o42',
+      type: 'market',
+      reduce_only: false,
+      base_notional: undefined,
+      notional: undefined,
+    });
     expect(order.base_notional).toBeCloseTo(100.01, 9);
     expect(order.notional).toBe(order.base_notional);
     expect(pretradeValidator.check(req)).toBe(true);
@@ -97,16 +122,46 @@ describe('PretradeCheckRequest builder (§1.8)', () => {
     const noSprt = buildPretradeRequest(example({ sprtSamples: null }));
     expect('sprt_samples' in noSprt.market).toBe(false);
     const extras = { mid: 50000, obi_l5: 0.3, spread_bps: 99, vol_1m_bps: NaN };
-    expect(Object.keys(buildPretradeRequest(example({ extras })).market)).not.toContain('mid');
+    expect(Object.keys(buildPretradeRequest(example({ extras })).market)).not.toContain('obi_l5');
     const withExtras = buildPretradeRequest(example({ extras }), { ...DEFAULT_REQUEST, send_extras: true });
-    expect(withExtras.market).toMatchObject({ mid: 50000, obi_l5: 0.3, spread_bps: 1.0, vol_1m_bps: null });
+    // mid is a decision field now (controls.md §1): the extra's mid does not overwrite it
+    expect(withExtras.market).toMatchObject({ mid: 50002.5, obi_l5: 0.3, spread_bps: 1.0, vol_1m_bps: null });
     expect(pretradeValidator.check(withExtras)).toBe(true);
+    const noMid = buildPretradeRequest(example({ extras, mid: null }), { ...DEFAULT_REQUEST, send_extras: true });
+    expect(noMid.market).toMatchObject({ mid: 50000 });
   });
 
   it('marks a reduce-only close and carries the account id', () => {
-    const req = buildPretradeRequest(example({ closing: true, side: 'sell', accountId: 'acc-1' }));
-    expect(req.order).toMatchObject({ side: 'sell', reduce_only: true, action: 'close' });
+    const req = buildPretradeRequest(example({ reduceOnly: true, side: 'sell', accountId: 'acc-1' }));
+    expect(req.order).toMatchObject({ side: 'sell', reduce_only: true, action: 'close', type: 'market' });
     expect(req.account).toEqual({ mode: 'paper', account_id: 'acc-1' });
+    expect(pretradeValidator.check(req)).toBe(true);
+  });
+
+  it('an exit block leaves out the entry-only inputs (TRAP, SPRT, risk caps) when they are null', () => {
+    const req = buildPretradeRequest(
+      example({ reduceOnly: true, side: 'sell', trap: null, obiSign: null, tfiSign: null, sprtSamples: null, pnlTodayPct: null, openPositions: null }),
+    );
+    expect(Object.keys(req.market).sort()).toEqual(['a_bps', 'b_bps', 'latency_ms', 'mid', 'mode_regime', 'score', 'slip_bps_est', 'spread_bps', 'ts_ms']);
+    expect(pretradeValidator.check(req)).toBe(true);
+  });
+
+  it('a maker entry is a limit order; mid and ts_ms are omitted when unknown', () => {
+    const req = buildPretradeRequest(example({ orderType: 'limit', mid: null, marketTsMs: null }));
+    expect((req.order as Record<string, unknown>).type).toBe('limit');
+    expect('mid' in req.market).toBe(false);
+    expect('ts_ms' in req.market).toBe(false);
+  });
+
+  it('client order ids: <run_id>-o<n>, at most 64 characters, distinct per n and per run id', () => {
+    expect(clientOrderId('r20260101-000001-a1b2', 7)).toBe('r20260101-000001-a1b2-o7');
+    const long = 'x'.repeat(64);
+    const a = clientOrderId(long, 123456789);
+    expect(a.length).toBe(64);
+    expect(a.endsWith('-o123456789')).toBe(true);
+    expect(clientOrderId(long, 123456789)).toBe(a); // deterministic
+    expect(clientOrderId(long, 123456780)).not.toBe(a);
+    expect(clientOrderId('y' + 'x'.repeat(63), 123456789)).not.toBe(a); // the hash keeps long run ids apart
   });
 
   it.each([
@@ -118,6 +173,12 @@ describe('PretradeCheckRequest builder (§1.8)', () => {
     ['obiSign', 0.5],
     ['seq', 1.5],
     ['pnlTodayPct', NaN],
+    ['clientOrderId', ''],
+    ['clientOrderId', 'x'.repeat(65)],
+    ['accountId', 'a'.repeat(65)],
+    ['orderType', 'stop'],
+    ['mid', NaN],
+    ['marketTsMs', -1],
   ] as const)('refuses %s = %s (no NaN or nonsense reaches the wire)', (key, value) => {
     expect(() => buildPretradeRequest(example({ [key]: value } as Partial<PretradeIntent>))).toThrow(RequestBuildError);
   });
