@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import type { AppConfig } from './config/resolve.ts';
 import { PACKAGE_ROOT } from './config/load.ts';
 import { governanceHalted } from './core/governance.ts';
+import { initControls, publishControls } from './core/controls/evaluate.ts';
 import { GateState } from './shm/state/gate-state.ts';
 import { GateCounters } from './gate/counters.ts';
 import { JournalBatch } from './journal/line-batch.ts';
@@ -63,6 +64,8 @@ export async function startGate(cfg: AppConfig, ctx: { sessionDir: string; runId
   const version = svc.version !== 'unknown' ? svc.version : packageVersion();
 
   const state = GateState.create(svc.stateSizes, core.risk, true);
+  // desk controls (controls.md): start-up trading state and the live configuration every thread reads
+  initControls(state.controls, core.controls);
   const lockBuffer = SharedLock.allocate();
   const threads = svc.poolThreads;
   const countersBuffer = GateCounters.allocate(threads + 1);
@@ -177,6 +180,7 @@ export async function startGate(cfg: AppConfig, ctx: { sessionDir: string; runId
     journal: journalStats,
     wsConnections: () => app?.wsConnections ?? 0,
     wsBackpressureClosed: () => app?.wsBackpressureClosed ?? 0,
+    controls: () => ops.controlsGauges(),
   });
 
   const health = () => {
@@ -273,11 +277,16 @@ export async function startGate(cfg: AppConfig, ctx: { sessionDir: string; runId
     writer,
     ops,
     counters: countersBuffer,
+    controls: state.controls,
     resetSharedState: () => {
       mainLock.acquire();
       try {
+        const generation = state.controls.configGeneration;
         new Uint8Array(state.buffer).fill(0);
         state.init(core.risk);
+        initControls(state.controls, core.controls);
+        // past every generation a thread has seen, so each one re-reads the start-up configuration
+        while (state.controls.configGeneration <= generation) publishControls(state.controls, core.controls);
       } finally {
         mainLock.release();
       }

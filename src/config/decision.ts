@@ -1,4 +1,5 @@
 import type { CoreConfig } from '../core/config.ts';
+import { resolveControls } from '../core/controls/config.ts';
 import { waldThresholds } from '../core/sprt.ts';
 import { CODE_DEFAULTS } from './defaults.ts';
 import { ConfigError, envInteger, envNumber, envString, type Env } from './env.ts';
@@ -176,5 +177,8 @@ export function resolveCore(tree: Tree, env: Env, mode: string, warnings: string
       resetClearsGovernance: serviceSetting(tree, 'compat', 'reset_clears_governance'),
     },
     risk: { ddDayPct, maxConcurrent, sizeScale },
+    // desk controls (controls.md §2): AURORA_CONTROLS_<KEY> overlay, schema, semantic checks; every bad
+    // value a ConfigError naming the key (and the variable). No section: NO_CONTROLS (parity).
+    controls: resolveControls(tree.controls, env),
   };
 }

@@ -57,18 +57,28 @@ export function applyOverlay(tree: Tree, env: Env): Map<string, string> {
   return provenance;
 }
 
-/** Validates the overlaid tree against ConfigTree; a ConfigError lists each bad key once, naming the ENV variable that set it. */
+/**
+ * Validates the overlaid tree against ConfigTree; a ConfigError lists each bad key once, naming the ENV
+ * variable that set it. The `controls:` section is left to resolveControls (src/core/controls/config.ts),
+ * which validates it after its own AURORA_CONTROLS_* overlay, with messages that say what each key must
+ * be (a union with null here would add "must be null" to every error of the section).
+ */
 export function validateTree(tree: Tree, provenance: ReadonlyMap<string, string>, source: string): void {
-  if (treeValidator.Check(tree)) return;
+  let subject = tree;
+  if ('controls' in tree) {
+    subject = { ...tree };
+    delete subject.controls;
+  }
+  if (treeValidator.Check(subject)) return;
   const seen = new Set<string>();
   const lines: string[] = [];
-  for (const e of treeValidator.Errors(tree)) {
+  for (const e of treeValidator.Errors(subject)) {
     const path = e.instancePath.slice(1).replaceAll('/', '.');
     if (seen.has(path) || e.keyword === 'anyOf') continue;
     seen.add(path);
     const from = provenance.get(path);
     const where = from ? `${from} (${path})` : path;
-    lines.push(`${where} = ${JSON.stringify(get(tree, path))}: ${e.message}`);
+    lines.push(`${where} = ${JSON.stringify(get(subject, path))}: ${e.message}`);
   }
   throw new ConfigError(`invalid configuration (${source}):\n  ${lines.join('\n  ')}`);
 }

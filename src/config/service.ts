@@ -1,6 +1,7 @@
 import { availableParallelism } from 'node:os';
 import type { CoreConfig } from '../core/config.ts';
 import { DEFAULT_SIZES, type StateSizes } from '../shm/state/gate-state.ts';
+import { DEFAULT_CONTROLS_SIZES } from '../core/controls/state.ts';
 import { DEFAULT_FILES } from '../journal/files.ts';
 import { CODE_DEFAULTS, SERVICE_ENV_DEFAULTS } from './defaults.ts';
 import { ConfigError, envFlag, envString, type Env } from './env.ts';
@@ -132,6 +133,10 @@ export function resolveService(tree: Tree, env: Env, core: CoreConfig, warnings:
       // aurora.* is a decision section: its fallback is the code default (= the state's own window size)
       latencySamples: val<number>(tree.aurora?.latency_max_samples) ?? CODE_DEFAULTS.health.maxSamples,
       warnSlots: Math.max(DEFAULT_SIZES.warnSlots, core.health.haltRepeats),
+      // the desk-controls region: full tables with a `controls:` section (or an AURORA_CONTROLS_* variable),
+      // modest ones without (still enough for positions, §0's reduce-only pass-through, and limits turned
+      // on live by POST /ops/limits): docs/shared-memory.md section 9
+      controls: core.controls.present ? DEFAULT_CONTROLS_SIZES : DEFAULT_SIZES.controls,
     },
   };
 }

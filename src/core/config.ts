@@ -1,4 +1,5 @@
 import type { RiskLimits } from '../shm/state/gate-state.ts';
+import type { ControlsConfig } from './controls/config.ts';
 
 /**
  * The decision core's configuration: every threshold already resolved to a number or flag by
@@ -89,4 +90,10 @@ export interface CoreConfig {
   compat: CompatConfig;
   /** RiskManager limits at start-up (live values sit in shared state; /risk/set changes them) */
   risk: RiskLimits;
+  /**
+   * Desk controls at start-up (controls.md §2; NO_CONTROLS without a `controls:` section). The live
+   * configuration sits in shared state (`state.controls`, published by startGate and POST /ops/limits):
+   * threads read it through a LiveControls, never this field, once the gate runs.
+   */
+  controls: ControlsConfig;
 }

@@ -1,8 +1,12 @@
+import { CONTROL_EVENT_CODES } from './controls/evaluate.ts';
+
 /**
  * Journal event codes (service.md 4.2): the reference allow-list plus the anti-churn and
- * service-health codes it silently lost (D-6). Emitting anything else is a programming error that a unit
- * test catches (test/core/events.test.ts scans the sources), never a silent drop at run time.
+ * service-health codes it silently lost (D-6), and the desk controls' codes (controls.md,
+ * CONTROL_EVENT_CODES). Emitting anything else is a programming error that a unit test catches
+ * (test/core/events.test.ts scans the sources), never a silent drop at run time.
  */
+
 const expand = (prefix: string, names: string[], suffix = '') => names.map((n) => `${prefix}${n}${suffix}`);
 
 export const EVENT_CODES: ReadonlySet<string> = new Set([
@@ -43,6 +47,8 @@ export const EVENT_CODES: ReadonlySet<string> = new Set([
   'HEALTH.SERVICE_UNHEALTHY',
   // a request whose handling threw: answered 500 internal_error, its partial lines rolled back
   'GATE.INTERNAL_ERROR',
+  // desk controls (controls.md): CONTROL.DENY, LIMIT.NEAR, LIMIT.UPDATE, RESERVATION.EXPIRED, TRADING_STATE
+  ...CONTROL_EVENT_CODES,
 ]);
 
 /** Reference normalisation: trim, upper-case, and `ORDER_X_Y` without a dot becomes `ORDER.X.Y`. */

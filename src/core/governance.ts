@@ -27,6 +27,8 @@ const HALT_CAUSE_STORM = 2;
  * Governance (gate.md 3.13 / 4.6): the kill switch, then data quality, drawdown, spread, latency and
  * position limits; the first hit wins. Reads only `gates.*`. Unlike the reference, the reject storm is
  * fed real post-trade outcomes (with a minimum sample) and a halt start is journaled (service.md 2.4).
+ * `passHalt`: a verified reduce-only order (controls.md §3 rule 2) is not stopped by the kill switch
+ * (a halt still starts and is journaled); every other rule applies to it.
  */
 export function governance(
   state: GateState,
@@ -34,6 +36,7 @@ export function governance(
   g: GovernanceInput,
   now: number,
   events: GateEvent[],
+  passHalt = false,
 ): GovernanceVerdict | null {
   const ctl = state.ctl;
   const stats = state.outcomes;
@@ -57,7 +60,7 @@ export function governance(
       });
     }
   }
-  if (now < ctl[Ctl.GovHaltUntil]) return { code: 'AURORA.HALT', reasons: ['killswitch_active'] };
+  if (!passHalt && now < ctl[Ctl.GovHaltUntil]) return { code: 'AURORA.HALT', reasons: ['killswitch_active'] };
   if (g.dqStale) return { code: 'DQ_EVENT.STALE_BOOK', reasons: ['stale_book'] };
   if (g.dqCrossed) return { code: 'DQ_EVENT.CROSSED_BOOK', reasons: ['crossed_book'] };
   if (g.dqAbnormalSpread) return { code: 'DQ_EVENT.ABNORMAL_SPREAD', reasons: ['abnormal_spread'] };

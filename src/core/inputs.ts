@@ -1,4 +1,5 @@
 import type { PretradeCheckRequest } from '../schema/pretrade.ts';
+import { controlsFacts, type ControlsFacts } from './controls/facts.ts';
 import { given, toFloat, toFloatList, toFloatPresent, toInt, truthy } from './pyvalue.ts';
 import { canonicalSymbol, normalSide } from './symbol.ts';
 
@@ -38,9 +39,18 @@ export interface DecisionInput {
   /** ICP: `float(market.aci or 0)`, or NaN when not numeric */
   aci: number;
   reqId: string | null;
+  /**
+   * What the desk controls read (controls.md §1), strings hashed outside the lock — computed here when
+   * the caller expects a control to be on (`withControls`) or the order is reduce-only (§0's halt
+   * pass-through needs its position), else null: with every control off nothing reads it, and the
+   * pipeline computes it (inside the lock) in the rare case the caller's expectation was stale.
+   */
+  controls: ControlsFacts | null;
+  /** the validated request (for `controlsFacts` when `controls` is null) */
+  request: PretradeCheckRequest;
 }
 
-export function toDecisionInput(req: PretradeCheckRequest, defaultMode: string): DecisionInput {
+export function toDecisionInput(req: PretradeCheckRequest, defaultMode: string, withControls = false): DecisionInput {
   const { account, order, market } = req;
   const m = market as Record<string, unknown>;
   const o = order as Record<string, unknown>;
@@ -78,6 +88,8 @@ export function toDecisionInput(req: PretradeCheckRequest, defaultMode: string):
     dqAbnormalSpread: dq ? truthy((dq as Record<string, unknown>).abnormal_spread) : false,
     aci: aciValue(m.aci),
     reqId: req.req_id ?? null,
+    controls: withControls || order.reduce_only === true ? controlsFacts(req) : null,
+    request: req,
   };
 }
 

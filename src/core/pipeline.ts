@@ -1,5 +1,17 @@
 import { antiChurn, stampAllow } from './anti-churn.ts';
 import type { CoreConfig } from './config.ts';
+import { TS_ACTIVE, type ControlsConfig } from './controls/config.ts';
+import { controlsFacts, type ControlsFacts } from './controls/facts.ts';
+import {
+  checkControls,
+  commitControls,
+  controlsObservability,
+  ControlsVerdict,
+  LiveControls,
+  quotasObject,
+  V_DENY,
+  V_REPLAY,
+} from './controls/evaluate.ts';
 import type { GateEvent } from './events.ts';
 import { expectedReturnBps } from './expected-return.ts';
 import { governance } from './governance.ts';
@@ -24,6 +36,16 @@ export interface Decision {
   maxQty: number;
   riskScale: number;
   cooldownMs: number;
+  /** `hard_gate`: true for a desk-controls denial (controls.md §3), false otherwise (the reference's) */
+  hardGate: boolean;
+  /** the controls.md §4 quotas when any control is on; null = the reference constant (parity) */
+  quotas: Record<string, number | null> | null;
+  /**
+   * An idempotent replay (controls.md §3 rule 1): the original answer's text, to be answered again with
+   * `idempotent_replay: true` (replayAnswer); nothing was decided, and the other fields are not an
+   * answer (`events` holds only housekeeping events). null for every decision.
+   */
+  replayOf: string | null;
   /** the response's observability object, keys in the reference's order (gate.md 1.6) */
   observability: Record<string, unknown>;
   /** events to journal, in emission order (POLICY.DECISION is added by the service) */
@@ -42,10 +64,61 @@ function debounced(state: GateState, slot: number, now: number): boolean {
 const ESCALATION_CODE: Record<GuardVerdict, number> = { ok: 0, disarmed: 1, halt: 2, cooloff: 3 };
 
 /**
- * One pre-trade decision (gate.md 3, service.md 2.3): anti-churn pre-checks, then latency, HealthGuard,
- * TRAP, ER/slippage in profile order, RiskManager, SPRT, spread (which overwrites), ICP and Governance.
- * Mutates `state` and must run under the caller's lock (D23). `wallSec` is the wall clock in epoch
- * seconds; `monoMs` a monotonic clock for the SPRT budget.
+ * One thread's desk-controls working objects (controls.md): its view of the live configuration published
+ * in shared state (rebuilt only when the generation changes) and the verdict it reuses per decision. One
+ * per GateService (= per thread); read the verdict before the thread's next decision.
+ */
+export class ControlsContext {
+  readonly live: LiveControls;
+  readonly verdict = new ControlsVerdict();
+  /**
+   * A control was on (or the trading state not ACTIVE) at this thread's last decision: the hint for
+   * computing the request's ControlsFacts outside the lock (toDecisionInput's `withControls`).
+   */
+  controlsOn: boolean;
+  constructor(initial?: ControlsConfig) {
+    this.live = new LiveControls(initial);
+    this.controlsOn = initial?.anyOn ?? false;
+  }
+}
+
+/** The verdict of a decision with every control off: a pass, never written (checkControls writes cx.verdict). */
+const PASS_VERDICT = new ControlsVerdict();
+
+/**
+ * The context of callers that bring none (tests, benchmarks, checkParsed): one per state, created with the
+ * configured controls as the initial view (used until the state has a published configuration).
+ */
+const defaultContexts = new WeakMap<GateState, ControlsContext>();
+export function defaultControlsContext(state: GateState, cfg: CoreConfig): ControlsContext {
+  let cx = defaultContexts.get(state);
+  if (cx === undefined) defaultContexts.set(state, (cx = new ControlsContext(cfg.controls)));
+  return cx;
+}
+
+/** Appends the controls' events (RESERVATION.EXPIRED, LIMIT.NEAR, CONTROL.DENY) when there are any. */
+function appendEvents(events: GateEvent[], more: readonly GateEvent[], skipDeny: boolean): void {
+  for (let i = 0; i < more.length; i++) if (!(skipDeny && more[i].code === 'CONTROL.DENY')) events.push(more[i]);
+}
+
+/**
+ * One pre-trade decision (gate.md 3, service.md 2.3): anti-churn pre-checks, the desk controls
+ * (controls.md §3), then latency, HealthGuard, TRAP, ER/slippage in profile order, RiskManager, SPRT,
+ * spread (which overwrites), ICP and Governance. Mutates `state` and must run under the caller's lock
+ * (D23). `wallSec` is the wall clock in epoch seconds; `monoMs` a monotonic clock for the SPRT budget;
+ * `cx` the calling thread's controls context (GateService owns one; omitted: one per state).
+ *
+ * Desk controls (controls.md; the rules themselves are src/core/controls):
+ * - the check runs first, read-only but for time-driven housekeeping, so that an idempotent replay
+ *   (§3 rule 1) answers before the anti-churn pre-checks: a retry of an allowed order is not a new order
+ *   and must not be refused `open_rate_limit` by its own original's stamp (a desk's reading; the spec
+ *   is silent). Every other controls verdict is applied after the pre-checks, which win when both hit
+ *   (§0: "after the anti-churn pre-checks").
+ * - a controls denial short-circuits like the pre-checks (no pipeline step runs), hard_gate true;
+ * - a verified reduce-only order (`passesHalts`) skips the HealthGuard verdict (disarmed, halt,
+ *   cool-off) and the Governance kill switch, and is decided by every other step (§3 rule 2, §0);
+ * - the outcome is committed (tokens, reservation, remembered id, quotas) with the final answer.
+ * With no control on this costs a few word reads, and every answer stays the reference's.
  */
 export function decide(
   state: GateState,
@@ -53,25 +126,81 @@ export function decide(
   input: DecisionInput,
   wallSec: number,
   monoMs: () => number,
+  cx: ControlsContext = defaultControlsContext(state, cfg),
 ): Decision {
   const now = state.tick(wallSec);
   const nowMs = Math.floor(now * 1000);
   const events: GateEvent[] = [];
 
+  const cst = state.controls;
+  const ccfg = cx.live.current(cst);
+  const off = !ccfg.anyOn && cst.tradingState === TS_ACTIVE;
+  cx.controlsOn = !off;
+  let facts = input.controls;
+  let v: ControlsVerdict;
+  if (facts === null && off) {
+    // every control off and not a reduce-only order: nothing to check (parity, no cost); the thread's
+    // verdict only forgets its remembered id (GateService stores an answer text for dedupeRecord ≥ 0)
+    cx.verdict.dedupeRecord = -1;
+    v = PASS_VERDICT;
+  } else {
+    // (computed here only when the caller's hint was stale: a POST /ops/limits just turned controls on)
+    facts ??= input.controls = controlsFacts(input.request);
+    v = checkControls(ccfg, cst, facts, nowMs, cx.verdict);
+  }
+  if (v.kind === V_REPLAY) {
+    // §3 rule 1: the original answer again; nothing is decided, committed or sampled
+    appendEvents(events, v.events, false);
+    return { allow: false, reason: '', maxQty: input.qty, riskScale: 1.0, cooldownMs: 0, hardGate: false, quotas: null, replayOf: v.replayBody, observability: {}, events };
+  }
+
   const hit = antiChurn(state, cfg.antiChurn, input.symbol, input.side, input.closing, nowMs, events);
   if (hit !== null) {
     const observability: Record<string, unknown> = { reasons: [hit.reason] };
     observability[hit.extraKey] = hit.extra;
+    let quotas: Record<string, number | null> | null = null;
+    if (ccfg.anyOn) {
+      // the pre-check's answer is the one remembered for the id; a controls denial it pre-empted is dropped
+      commitControls(ccfg, cst, facts as ControlsFacts, nowMs, v, false);
+      quotas = quotasObject(v);
+      if (quotas !== null) observability.controls = { reserved_usdt: 0, quotas };
+    }
+    if (v.events.length > 0) appendEvents(events, v.events, true);
     return {
       allow: false,
       reason: hit.reason,
       maxQty: input.qty,
       riskScale: 1.0,
       cooldownMs: cfg.compat.reportCooldownMs ? Math.max(0, Math.ceil(hit.remainingMs)) : 0,
+      hardGate: false,
+      quotas,
+      replayOf: null,
       observability,
       events,
     };
   }
+
+  if (v.kind === V_DENY && v.denial !== null) {
+    // controls.md §3: first hit denies, no pipeline step runs (no HealthGuard or TRAP sample)
+    const d = v.denial;
+    commitControls(ccfg, cst, facts as ControlsFacts, nowMs, v, false);
+    appendEvents(events, v.events, false);
+    return {
+      allow: false,
+      reason: d.reason,
+      maxQty: input.qty,
+      riskScale: 1.0,
+      cooldownMs: Math.max(0, Math.ceil(d.cooldownMs)),
+      hardGate: true,
+      quotas: quotasObject(v),
+      replayOf: null,
+      observability: { reasons: [d.reason], controls: controlsObservability(v) },
+      events,
+    };
+  }
+  // a verified reduce-only order passes the reference's halts (controls.md §3 rule 2, §0)
+  const passHalts = v.passesHalts;
+  let passedHalt = passHalts && cst.tradingState !== 0;
 
   let allow = true;
   let reason = 'ok';
@@ -99,7 +228,9 @@ export function decide(
     events.push({ code: 'HEALTH.LATENCY_P95_HIGH', details: { p95_ms: p95, threshold: cfg.health.thresholdMs } });
   }
   const verdict = enforce(state, now);
-  if (allow && verdict !== 'ok') {
+  if (allow && verdict !== 'ok' && passHalts) {
+    passedHalt = true;
+  } else if (allow && verdict !== 'ok') {
     allow = false;
     reason = `latency_${verdict}`;
     reasons.push(reason);
@@ -211,7 +342,8 @@ export function decide(
 
   // 3.13 Governance
   if (allow) {
-    const g = governance(state, cfg.governance, input, now, events);
+    if (passHalts && now < state.ctl[Ctl.GovHaltUntil]) passedHalt = true;
+    const g = governance(state, cfg.governance, input, now, events, passHalts);
     if (g !== null) {
       allow = false;
       reason = g.code;
@@ -227,6 +359,8 @@ export function decide(
   }
 
   if (allow) stampAllow(state, cfg.antiChurn, input.symbol, nowMs);
+  // audit: this order was let through a halt because it only reduces a known position
+  if (passedHalt) reasons.push('reduce_only_passes_halt');
 
   const observability: Record<string, unknown> = {
     gate_state: allow ? 'PASS' : 'BLOCK',
@@ -250,5 +384,12 @@ export function decide(
       events.push({ code: 'HEALTH.SERVICE_UNHEALTHY', details: { mode: input.mode } });
     }
   }
-  return { allow, reason, maxQty: input.qty, riskScale, cooldownMs: 0, observability, events };
+  let quotas: Record<string, number | null> | null = null;
+  if (ccfg.anyOn) {
+    commitControls(ccfg, cst, facts as ControlsFacts, nowMs, v, allow);
+    quotas = quotasObject(v);
+    if (quotas !== null) observability.controls = controlsObservability(v);
+  }
+  if (v.events.length > 0) appendEvents(events, v.events, false);
+  return { allow, reason, maxQty: input.qty, riskScale, cooldownMs: 0, hardGate: false, quotas, replayOf: null, observability, events };
 }

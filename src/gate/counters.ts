@@ -1,16 +1,21 @@
+import { CONTROL_REASONS, type ControlReason } from '../core/controls/rules.ts';
 import { EVENT_CODES } from '../core/events.ts';
 import { C_ALLOW, C_DENIED_ORDERS, C_DENY, C_INTERNAL_ERRORS, C_INVALID, C_JOURNAL_DROPPED, C_REJECTED, C_SUCCESS, C_UNKNOWN_EVENT, COUNTER_EVENTS_AT } from '../shm/counters.ts';
 
 /**
  * Counters each thread keeps in its own slice of a shared Float64Array (single writer per slice, no
  * atomics needed); the main thread sums the slices when Prometheus scrapes (src/metrics). The slots
- * (C_ALLOW ...) are the layout of src/shm/counters.ts; the event-code slots follow them.
+ * (C_ALLOW ...) are the layout of src/shm/counters.ts; the event-code slots follow them, then one slot
+ * per desk-control denial reason (CONTROL_REASONS order: `aurora_control_denials_total{rule}`).
  */
 export const EVENT_CODE_LIST: readonly string[] = [...EVENT_CODES].sort();
 const EVENT_INDEX = new Map(EVENT_CODE_LIST.map((c, i) => [c, i]));
 
 const FIXED = COUNTER_EVENTS_AT;
-export const SLICE_WORDS = FIXED + EVENT_CODE_LIST.length;
+/** the first control-denial slot: one per CONTROL_REASONS entry, in that order */
+export const COUNTER_CONTROL_DENIALS_AT = FIXED + EVENT_CODE_LIST.length;
+const REASON_INDEX = new Map<string, number>(CONTROL_REASONS.map((r, i) => [r, i]));
+export const SLICE_WORDS = COUNTER_CONTROL_DENIALS_AT + CONTROL_REASONS.length;
 
 export class GateCounters {
   readonly slice: Float64Array;
@@ -50,6 +55,20 @@ export class GateCounters {
     else this.slice[FIXED + i]++;
   }
   /**
+   * A pre-trade order refused by a desk control (counted where its CONTROL.DENY is journaled):
+   * `aurora_control_denials_total{rule=<reason>}`. A reason outside CONTROL_REASONS counts nowhere
+   * (the label set stays bounded); a unit test holds the rules to that list.
+   */
+  controlDenial(reason: ControlReason | string): void {
+    const i = REASON_INDEX.get(reason);
+    if (i !== undefined) this.slice[COUNTER_CONTROL_DENIALS_AT + i]++;
+  }
+  /** Takes back a controlDenial of a rolled-back request (GateService's internal-error path). */
+  takeBackControlDenial(reason: ControlReason | string): void {
+    const i = REASON_INDEX.get(reason);
+    if (i !== undefined) this.slice[COUNTER_CONTROL_DENIALS_AT + i]--;
+  }
+  /**
    * Takes back what the journal lines of a rolled-back request counted (GateService's internal-error
    * path): `n` of a fixed counter, or one event of `code` with `takeBackEvent`.
    */
@@ -78,4 +97,10 @@ export function sliceCounter(buffer: SharedArrayBuffer | ArrayBuffer, slice: num
 export function sumEvent(buffer: SharedArrayBuffer | ArrayBuffer, code: string): number {
   const i = EVENT_INDEX.get(code);
   return i === undefined ? 0 : sumCounter(buffer, FIXED + i);
+}
+
+/** Control denials of one reason, summed over every thread (0 for a reason outside CONTROL_REASONS). */
+export function sumControlDenials(buffer: SharedArrayBuffer | ArrayBuffer, reason: string): number {
+  const i = REASON_INDEX.get(reason);
+  return i === undefined ? 0 : sumCounter(buffer, COUNTER_CONTROL_DENIALS_AT + i);
 }

@@ -9,6 +9,12 @@ import { maskToken, tokenProblem } from '../config/resolve.ts';
 import { eventLine } from '../journal/records.ts';
 import { tsNsText } from '../journal/ts-ns.ts';
 import { RiskSetRequest, RotateTokenRequest } from '../schema/ops.ts';
+import { tradingStateValidator } from '../schema/controls.ts';
+import { effectiveLimits, mergeLimits, tradingStateName } from '../core/controls/config.ts';
+import { controlsSnapshot, expiredEvent, LiveControls, publishControls, setTradingState } from '../core/controls/evaluate.ts';
+import type { ControlsConfig } from '../core/controls/config.ts';
+import type { ControlsState } from '../core/controls/state.ts';
+import { readControlsGauges, type ControlsGauges } from '../metrics/controls.ts';
 import { compileValidator } from '../schema/validate.ts';
 import { fail, invalidRequest, type Failure } from './errors.ts';
 import type { JournalBatch } from '../journal/line-batch.ts';
@@ -38,6 +44,8 @@ export class Ops {
   private tokenDigest: Buffer | null;
   private lastRotationMs = 0;
   private readonly failures = new Map<string, number[]>();
+  /** the main thread's view of the live desk controls (rebuilt when a POST /ops/limits publishes) */
+  private readonly live: LiveControls;
   authFailures = 0;
   rotations = 0;
 
@@ -55,6 +63,7 @@ export class Ops {
     private readonly flush: () => void,
   ) {
     this.tokenDigest = token === null ? null : digest(token);
+    this.live = new LiveControls(cfg.controls);
     // used by src/testing only (testHooks(gate).resetState): the configured token again, rotations and auth failures forgotten
     registerTestHooks(this, {
       kind: 'ops',
@@ -112,6 +121,9 @@ export class Ops {
     let resumed = false;
     const snap = this.locked((now) => {
       opsReset(this.state, this.cfg.compat.resetClearsSamples);
+      // desk controls: a post-trade fill that could not be recorded blocks new exposure until ops
+      // acknowledge it (positions may be understated: docs/controls.md controls_capacity_exhausted)
+      this.state.controls.clearLostFills();
       if (this.cfg.compat.resetClearsGovernance) resumed = governanceResume(this.state, now);
       return guardSnapshot(this.state, this.cfg.health);
     });
@@ -165,6 +177,95 @@ export class Ops {
     return ok({ status: 'ok' });
   }
 
+  /** GET /ops/limits (controls.md §5): effective limits, trading state, per account positions, reservations, buckets, utilisation. */
+  limits(): OpsReply {
+    const st = this.state.controls;
+    const r = this.locked((now) => {
+      const cfg = this.live.current(st);
+      const expired = this.expireLocked(st, cfg, now);
+      return { ...expired, snap: controlsSnapshot(st, cfg, now * 1000) };
+    });
+    this.eventsAt(r.first, r.events);
+    return ok({ status: 'ok', ...r.snap });
+  }
+
+  /**
+   * POST /ops/limits (controls.md §5): a partial controls object merged into the live controls
+   * (mergeLimits: JSON merge patch, validated like start-up configuration, all or nothing), published
+   * into shared state under the lock so every thread decides with it from its next request. One
+   * LIMIT.UPDATE {key, old, new, token_mask} per effective value that moved, timestamped in the same
+   * critical section. A refused body changes nothing and journals nothing (422 naming the field).
+   */
+  setLimits(body: unknown, token: string | undefined): OpsReply {
+    const st = this.state.controls;
+    // the merge (validation, build) runs outside the lock; only the main thread publishes, so the
+    // generation check below only matters if something else re-initialised the state meanwhile
+    for (let attempt = 0; ; attempt++) {
+      const [gen, current] = this.locked(() => [st.configGeneration, this.live.current(st)] as const);
+      const r = mergeLimits(current, body);
+      if (!r.ok) return err(invalidRequest(r.errors));
+      let tooLarge: string | null = null;
+      const done = this.locked((now) => {
+        if (st.configGeneration !== gen && attempt < 3) return null;
+        try {
+          publishControls(st, r.config);
+        } catch (e) {
+          tooLarge = (e as Error).message;
+          return null;
+        }
+        return { first: r.changes.length > 0 ? this.state.reserveTsUs(now, r.changes.length) : 0, trading: tradingStateName(st.tradingState) };
+      });
+      if (tooLarge !== null) return err(fail(422, 'invalid_request', 'the controls configuration does not fit the shared state', [{ path: '(body)', message: tooLarge }]));
+      if (done === null) continue;
+      const mask = token === undefined ? null : maskToken(token);
+      this.eventsAt(
+        done.first,
+        r.changes.map((c) => ({ code: 'LIMIT.UPDATE', details: { key: c.key, old: c.old, new: c.new, token_mask: mask } })),
+      );
+      return ok({ status: 'ok', trading_state: done.trading, limits: effectiveLimits(r.config), changes: r.changes });
+    }
+  }
+
+  /** POST /ops/trading_state (controls.md §5): journals TRADING_STATE {from, to, source: "ops"} when it changes. */
+  tradingState(body: unknown): OpsReply {
+    if (!tradingStateValidator.check(body)) return err(invalidRequest(tradingStateValidator.errors(body)));
+    const to = body.state;
+    const st = this.state.controls;
+    const r = this.locked((now) => {
+      const from = tradingStateName(st.tradingState);
+      const ev = setTradingState(st, to, 'ops');
+      return { from, ev, first: ev === null ? 0 : this.state.reserveTsUs(now, 1) };
+    });
+    if (r.ev !== null) this.eventsAt(r.first, [r.ev]);
+    return ok({ status: 'ok', state: to, trading_state: to, from: r.from, changed: r.ev !== null });
+  }
+
+  /** The desk-control gauges for /metrics (one locked read per scrape). */
+  controlsGauges(): ControlsGauges {
+    const st = this.state.controls;
+    const r = this.locked((now) => {
+      const cfg = this.live.current(st);
+      const expired = this.expireLocked(st, cfg, now);
+      return { ...expired, gauges: readControlsGauges(st, cfg) };
+    });
+    this.eventsAt(r.first, r.events);
+    return r.gauges;
+  }
+
+  /**
+   * Ends the reservations whose TTL passed (decisions and post-trade records do it too, but a quiet gate
+   * makes none): GET /ops/limits and the gauges then show what a decision would see. Their
+   * RESERVATION.EXPIRED events get timestamps in this critical section. Under the lock.
+   */
+  private expireLocked(st: ControlsState, cfg: ControlsConfig, nowSec: number): { events: GateEvent[]; first: number } {
+    if (st.reservations.live === 0) return { events: [], first: 0 };
+    const nowMs = nowSec * 1000;
+    const expired = st.reservations.expireDue(nowMs, cfg.reservationTtlMs);
+    if (expired === null) return { events: [], first: 0 };
+    const events = expired.map((x) => expiredEvent(x, nowMs));
+    return { events, first: this.state.reserveTsUs(nowSec, events.length) };
+  }
+
   guardState(): GuardSnapshot & { governance_halt: boolean } {
     const now = this.clock.wallSec();
     return { ...guardSnapshot(this.state, this.cfg.health), governance_halt: governanceHalted(this.state, now) };
@@ -181,6 +282,16 @@ export class Ops {
     const us = this.locked((now) => this.state.reserveTsUs(now, 1));
     this.journal.add('events', eventLine(tsNsText(us), this.runId, ev));
     this.counters.event(ev.code);
+    this.flush();
+  }
+
+  /** Journals events whose timestamps were reserved (from `first` on) in the critical section of their change. */
+  private eventsAt(first: number, evs: GateEvent[]): void {
+    if (evs.length === 0) return;
+    for (let i = 0; i < evs.length; i++) {
+      this.journal.add('events', eventLine(tsNsText(first + i), this.runId, evs[i]));
+      this.counters.event(evs[i].code);
+    }
     this.flush();
   }
 

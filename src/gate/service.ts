@@ -1,7 +1,8 @@
 import type { CoreConfig } from '../core/config.ts';
+import { applyPosttradeToControls, replayAnswer } from '../core/controls/evaluate.ts';
 import type { GateEvent } from '../core/events.ts';
 import { toDecisionInput, type DecisionInput } from '../core/inputs.ts';
-import type { Decision } from '../core/pipeline.ts';
+import { ControlsContext, type Decision } from '../core/pipeline.ts';
 import { applyPosttrade, classifyPosttrade, type PosttradeFacts } from '../core/posttrade.ts';
 import type { GateState } from '../shm/state/gate-state.ts';
 import { symbolKey } from '../shm/state/symbol-table.ts';
@@ -14,7 +15,7 @@ import { WsRequest } from '../schema/ws.ts';
 import { fail, invalidRequest, malformedJson, type Failure } from './errors.ts';
 import { strictUtf8 } from './utf8.ts';
 import type { JournalBatch } from '../journal/line-batch.ts';
-import { decideLocked, encodeResponse, pretradeValidator, type Clock, type StateLock } from './pretrade.ts';
+import { decideLocked, encodeResponse, pretradeValidator, storeAnswerLocked, type Clock, type StateLock } from './pretrade.ts';
 import { C_DENIED_ORDERS, C_REJECTED, C_SUCCESS } from '../shm/counters.ts';
 import type { GateCounters } from './counters.ts';
 import { FaultSite, throwIfInjected } from '../testing/faults.ts';
@@ -33,6 +34,7 @@ export interface Reply {
 }
 
 const OK_STATUS = '{"status":"ok"}';
+const NO_EVENTS: readonly GateEvent[] = Object.freeze([]);
 /** journal.on_write_error = fail_closed while the journal cannot be written: a check is refused, nothing decided */
 const JOURNAL_UNAVAILABLE: Reply = {
   status: 503,
@@ -80,6 +82,8 @@ export class GateService {
   private readonly faults: Float64Array;
   /** true while checks must be refused (fail_closed and the journal failing); asked once per check */
   private readonly refuseChecks: () => boolean;
+  /** this thread's desk-controls context: live configuration view and reused verdict (controls.md) */
+  private readonly cx: ControlsContext;
 
   constructor(cfg: CoreConfig, state: GateState, lock: StateLock, clock: Clock, runId: string, journal: JournalBatch, counters: GateCounters, refuseChecks: () => boolean = NEVER) {
     this.cfg = cfg;
@@ -91,6 +95,7 @@ export class GateService {
     this.counters = counters;
     this.faults = counters.slice;
     this.refuseChecks = refuseChecks;
+    this.cx = new ControlsContext(cfg.controls);
   }
 
   /** HTTP `POST /pretrade/check` with the raw body text. */
@@ -178,12 +183,16 @@ export class GateService {
     // JOURNAL_FILE_KEYS order: events, denied, success, failed, raw (raw lines count nothing)
     for (const line of lines(added[0])) {
       let code: unknown = undefined;
+      let reason: unknown = undefined;
       try {
-        code = (JSON.parse(line) as { event_code?: unknown }).event_code;
+        const rec = JSON.parse(line) as { event_code?: unknown; details?: { reason?: unknown } };
+        code = rec.event_code;
+        reason = rec.details?.reason;
       } catch {
         /* not a line of ours */
       }
       if (typeof code === 'string') this.counters.takeBackEvent(code);
+      if (code === 'CONTROL.DENY' && typeof reason === 'string') this.counters.takeBackControlDenial(reason);
     }
     this.counters.takeBack(C_DENIED_ORDERS, lines(added[1]).length);
     this.counters.takeBack(C_SUCCESS, lines(added[2]).length);
@@ -247,14 +256,34 @@ export class GateService {
     // here, not per transport: HTTP, WebSocket (envelope with the frame's id) and pool size 0 alike
     if (this.refuseChecks()) return JOURNAL_UNAVAILABLE;
     if (!pretradeValidator.check(body)) return this.failure(invalidRequest(pretradeValidator.errors(body)));
-    const input = toDecisionInput(body, this.cfg.defaultMode);
-    const { decision, firstTs } = decideLocked(this.cfg, this.state, this.lock, this.clock, input, true, this.faults);
+    // the desk controls' facts are computed here, outside the lock, while a control was on at this thread's last decision
+    const input = toDecisionInput(body, this.cfg.defaultMode, this.cx.controlsOn);
+    const { decision, firstTs } = decideLocked(this.cfg, this.state, this.lock, this.clock, input, true, this.faults, this.cx);
+    if (decision.replayOf !== null) return this.replay(input, decision, firstTs, wsId);
     const obsJson = JSON.stringify(decision.observability);
     this.journalDecision(input, decision, obsJson, firstTs, wsId);
     const reply = encodeResponse(decision, obsJson);
+    // a remembered client_order_id gets its answer text (controls.md §3 rule 1; a second short critical section)
+    storeAnswerLocked(this.state, this.lock, input, this.cx, reply);
     // counted last: a request that throws before this point is not a decision (internalError)
     this.counters.decision(decision.allow);
     return { status: 200, body: reply };
+  }
+
+  /**
+   * An idempotent replay (controls.md §3 rule 1): the original answer again with
+   * `observability.idempotent_replay: true`, no new decision (not counted as one, no orders_denied line),
+   * one POLICY.DECISION marked `replay: true` with this request's ids and the original's fields.
+   */
+  private replay(input: DecisionInput, d: Decision, firstTs: number, wsId: string | number | undefined): Reply {
+    const text = replayAnswer(d.replayOf as string);
+    const a = JSON.parse(text) as { allow: boolean; reason: string; max_qty: number; risk_scale: number; observability: Record<string, unknown> };
+    let ts = firstTs;
+    for (const ev of d.events) this.emit(tsNsText(ts++), ev);
+    const original: Decision = { ...d, allow: a.allow, reason: a.reason, maxQty: a.max_qty, riskScale: a.risk_scale, observability: a.observability };
+    this.journal.add('events', policyDecisionLine(tsNsText(ts), this.runId, input, original, JSON.stringify(a.observability), wsId, true));
+    this.counters.event('POLICY.DECISION');
+    return { status: 200, body: text };
   }
 
   private journalDecision(input: DecisionInput, d: Decision, obsJson: string, firstTs: number, wsId: string | number | undefined): void {
@@ -282,6 +311,7 @@ export class GateService {
     let cooldownUntilMs: number | null = null;
     let nowMs = 0;
     let firstTs: number;
+    let controlEvents: readonly GateEvent[] = NO_EVENTS;
     this.lock.acquire();
     try {
       throwIfInjected(this.faults, FaultSite.Decide);
@@ -291,16 +321,28 @@ export class GateService {
       } else {
         if (dedupKey !== 0) this.state.recentSuccess.add(dedupKey);
         ({ cooldownUntilMs, nowMs } = applyPosttrade(this.state, this.cfg.antiChurn, f, this.clock.wallSec()));
+        // desk controls (controls.md §3 post-trade part): positions per (account, symbol), reservations
+        // shrunk or ended by client_order_id, expired ones swept (RESERVATION.EXPIRED)
+        const cst = this.state.controls;
+        controlEvents = applyPosttradeToControls(cst, this.cx.live.current(cst), payload, nowMs).events;
       }
-      firstTs = this.state.reserveTsUs(nowMs / 1000, 4);
+      firstTs = this.state.reserveTsUs(nowMs / 1000, 4 + controlEvents.length);
     } finally {
       this.lock.release();
     }
-    this.journalPosttrade(payload, f, duplicate, cooldownUntilMs, nowMs, firstTs);
+    this.journalPosttrade(payload, f, duplicate, cooldownUntilMs, nowMs, firstTs, controlEvents);
     return { status: 200, body: OK_STATUS };
   }
 
-  private journalPosttrade(payload: Record<string, unknown>, f: PosttradeFacts, duplicate: boolean, cooldownUntilMs: number | null, nowMs: number, firstTs: number): void {
+  private journalPosttrade(
+    payload: Record<string, unknown>,
+    f: PosttradeFacts,
+    duplicate: boolean,
+    cooldownUntilMs: number | null,
+    nowMs: number,
+    firstTs: number,
+    controlEvents: readonly GateEvent[],
+  ): void {
     let ts = firstTs;
     // POSTTRADE.LOG: order fields lifted to the top level; ts_ns and src stay in details (D-20)
     const details: Record<string, unknown> = { ...payload };
@@ -333,11 +375,14 @@ export class GateService {
     if (cooldownUntilMs !== null) {
       this.emit(tsNsText(ts++), { code: 'AURORA.COOL_OFF', src: 'api', symbol: f.symbol, details: { until_ms: cooldownUntilMs } });
     }
+    for (const ev of controlEvents) this.emit(tsNsText(ts++), ev);
   }
 
   private emit(ts: string, ev: GateEvent): void {
     this.journal.add('events', eventLine(ts, this.runId, ev));
     this.counters.event(ev.code);
+    // aurora_control_denials_total{rule}: counted where the CONTROL.DENY line is journaled
+    if (ev.code === 'CONTROL.DENY') this.counters.controlDenial(ev.details.reason as string);
   }
 
   private failure(f: Failure): Reply {

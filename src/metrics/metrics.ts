@@ -1,6 +1,8 @@
 import client from 'prom-client';
 import { C_ALLOW, C_INTERNAL_ERRORS, C_JOURNAL_DROPPED, C_DENIED_ORDERS, C_DENY, C_INVALID, C_REJECTED, C_SUCCESS } from '../shm/counters.ts';
-import { EVENT_CODE_LIST, sliceCounter, sumCounter, sumEvent } from '../gate/counters.ts';
+import { EVENT_CODE_LIST, sliceCounter, sumControlDenials, sumCounter, sumEvent } from '../gate/counters.ts';
+import { CONTROL_REASONS } from '../core/controls/rules.ts';
+import type { ControlsGauges } from './controls.ts';
 
 /** What the metrics read from the rest of the process at scrape time. */
 export interface MetricSources {
@@ -12,6 +14,8 @@ export interface MetricSources {
   journal(): { linesReceived: number; linesWritten: number; writeErrors: Record<string, number>; batchesPending: number; writerRestarts: number };
   wsConnections(): number;
   wsBackpressureClosed(): number;
+  /** the desk-control gauges (read under the state lock: Ops.controlsGauges); absent = not exported */
+  controls?(): ControlsGauges;
 }
 
 const LEGACY_MS_BUCKETS = [1, 2, 5, 7.5, 10, 15, 25, 50, 75, 100, 150, 250];
@@ -27,6 +31,8 @@ export class Metrics {
   /** route -> status -> count (no string building per request) */
   private readonly httpCounts = new Map<string, Map<number, number>>();
   private readonly latency = new LatencyBuckets();
+  /** forgets what the previous scrape read once per scrape */
+  private scrapeStart: () => void = () => {};
 
   constructor(src: MetricSources) {
     const r = [this.registry];
@@ -126,6 +132,37 @@ export class Metrics {
     });
     new client.Gauge({ name: 'aurora_pool_workers_alive', help: 'Worker threads serving', registers: r, collect() { this.set(src.workersAlive()); } });
     new client.Gauge({ name: 'aurora_ws_connections', help: 'Open WebSocket connections', registers: r, collect() { this.set(src.wsConnections()); } });
+    // desk controls (docs/controls.md "Metrics"): bounded label sets — `rule` is one of CONTROL_REASONS,
+    // `limit` one of three exposure limits, `account` the top UTILIZATION_TOP_ACCOUNTS by utilisation
+    new client.Counter({
+      name: 'aurora_control_denials_total',
+      help: 'Pre-trade orders refused by a desk control, by reason code (docs/controls.md; every reason is exported, 0 until it happens)',
+      labelNames: ['rule'],
+      registers: r,
+      collect() {
+        this.reset();
+        for (const rule of CONTROL_REASONS) this.inc({ rule }, sumControlDenials(src.counters, rule));
+      },
+    });
+    const controls = src.controls;
+    if (controls !== undefined) {
+      // one read of the shared control state per scrape (text() forgets it), shared by the three gauges
+      let cached: ControlsGauges | null = null;
+      this.scrapeStart = () => (cached = null);
+      const read = (): ControlsGauges => (cached ??= controls());
+      new client.Gauge({
+        name: 'aurora_limit_utilization',
+        help: 'Exposure limit use / limit per account (max_open_orders, max_gross_notional_usdt, max_position_notional_usdt = its most used symbol); only limits that are on, only the 20 most utilised accounts',
+        labelNames: ['account', 'limit'],
+        registers: r,
+        collect() {
+          this.reset();
+          for (const u of read().utilization) this.set({ account: u.account, limit: u.limit }, u.value);
+        },
+      });
+      new client.Gauge({ name: 'aurora_trading_state', help: 'Desk trading state: 0 ACTIVE, 1 REDUCING, 2 HALTED', registers: r, collect() { this.set(read().tradingState); } });
+      new client.Gauge({ name: 'aurora_reservations_open', help: 'Allowed orders whose notional is still reserved (no final post-trade outcome, TTL not passed)', registers: r, collect() { this.set(read().reservationsOpen); } });
+    }
     client.collectDefaultMetrics({ register: this.registry });
   }
 
@@ -140,6 +177,7 @@ export class Metrics {
   }
 
   text(): Promise<string> {
+    this.scrapeStart();
     return this.registry.metrics();
   }
 

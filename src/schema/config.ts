@@ -1,4 +1,5 @@
 import Type, { type Static } from 'typebox';
+import { ControlsSection } from './controls.ts';
 
 /**
  * The YAML configuration tree (after the ENV overlay), as TypeBox: every key AURORA reads, its type and
@@ -135,6 +136,8 @@ export const ConfigTree = Type.Object(
       },
       'reference-compatibility switches',
     ),
+    /** desk controls (controls.md §2): absent or null = every control off (parity with the reference) */
+    controls: Type.Optional(Type.Union([ControlsSection, Type.Null()], { description: 'desk controls (controls.md §2), or null' })),
     observability: Section({}, 'ack tracker (idle in the service)'),
     trading: Section({}, 'legacy /predict settings (unused)'),
   },

@@ -15,6 +15,49 @@ const NullableString = Type.Union([Type.String(), Type.Null()]);
 /** Sorted so the generated file is stable. */
 const EVENT_CODE_VALUES = [...EVENT_CODES].sort();
 
+const Num = Type.Number();
+const TradingStateName = Type.Union([Type.Literal('ACTIVE'), Type.Literal('REDUCING'), Type.Literal('HALTED')]);
+
+/**
+ * `details` of the desk-control events (controls.md §3, §5; docs/controls.md "Events"), checked per
+ * `event_code` (if/then): exactly the keys listed must be present; more are allowed (a denial merges
+ * what explains it into CONTROL.DENY's observability, not into these).
+ */
+export const CONTROL_EVENT_DETAILS: Readonly<Record<string, TSchema>> = {
+  'LIMIT.UPDATE': Type.Object(
+    {
+      key: Type.String({ description: 'the controls key that moved: rate.* and max_order_qty.<symbol> one by one, lists whole' }),
+      old: Any('the effective value before (null = off)'),
+      new: Any('the effective value after (null = off)'),
+      token_mask: Type.Union([Type.String(), Type.Null()], { description: 'the ops token that made the change, masked (****1234)' }),
+    },
+    { description: 'POST /ops/limits: one event per effective value that changed' },
+  ),
+  TRADING_STATE: Type.Object(
+    { from: TradingStateName, to: TradingStateName, source: Type.String({ description: 'who changed it: "ops" (POST /ops/trading_state)' }) },
+    { description: 'the desk trading state changed' },
+  ),
+  'CONTROL.DENY': Type.Object(
+    {
+      reason: Type.String({ description: 'the answer\'s reason code (docs/controls.md, one per rule)' }),
+      rule: Type.String({ description: 'the controls key that refused' }),
+      limit: Any('the limit compared against'),
+      value: Any('the order\'s value compared'),
+      account_id: Type.String(),
+      client_order_id: Type.Union([Type.String(), Type.Null()]),
+    },
+    { description: 'a pre-trade order refused by a desk control' },
+  ),
+  'RESERVATION.EXPIRED': Type.Object(
+    { account_id: Type.String(), client_order_id: Type.Union([Type.String(), Type.Null()]), notional_usdt: Num, age_ms: Num },
+    { description: 'a reservation ended by controls.reservation_ttl_ms without a final post-trade outcome' },
+  ),
+  'LIMIT.NEAR': Type.Object(
+    { account_id: Type.String(), limit: Type.String(), value: Num, max: Num, utilization: Num, threshold: Num },
+    { description: 'an allowed order took an exposure limit\'s utilisation to controls.alert_utilization or above (once per crossing)' },
+  ),
+};
+
 /** `aurora_events.jsonl`: one event per line, exactly these keys (service.md 4.1). */
 export const AuroraEventRecord = Type.Object(
   {
@@ -35,7 +78,16 @@ export const AuroraEventRecord = Type.Object(
     details: Type.Object({}, { additionalProperties: true, description: 'event-specific details (service.md 4.2)' }),
     src: NullableString,
   },
-  { additionalProperties: false, $id: 'https://aurora.local/schemas/aurora_event.schema.json', title: 'AURORA journal event (aurora_events.jsonl)' },
+  {
+    additionalProperties: false,
+    $id: 'https://aurora.local/schemas/aurora_event.schema.json',
+    title: 'AURORA journal event (aurora_events.jsonl)',
+    // the desk-control events' details, per event code
+    allOf: Object.entries(CONTROL_EVENT_DETAILS).map(([code, details]) => ({
+      if: { properties: { event_code: { const: code } }, required: ['event_code'] },
+      then: { properties: { details } },
+    })),
+  } as Record<string, unknown>,
 );
 export type AuroraEventRecord = Static<typeof AuroraEventRecord>;
 

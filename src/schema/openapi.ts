@@ -1,6 +1,7 @@
 import Type, { type TSchema } from 'typebox';
 import { ErrorBody } from './errors.ts';
-import { GuardSnapshot, RiskLimits, RiskSetRequest, RotateTokenRequest } from './ops.ts';
+import { OpsLimitsBody, TradingStateRequest } from './controls.ts';
+import { EffectiveLimits, GuardSnapshot, LimitsResponse, LimitsSetResponse, RiskLimits, RiskSetRequest, RotateTokenRequest, TradingStateResponse } from './ops.ts';
 import { PosttradeLogRequest, PosttradeLogResponse } from './posttrade.ts';
 import { PretradeCheckRequest, PretradeCheckResponse } from './pretrade.ts';
 import { CooloffResponse, OkResponse, RiskResponse, StateResponse, Version } from './replies.ts';
@@ -63,6 +64,12 @@ const COMPONENT_SCHEMAS: Record<string, TSchema> = {
   StateResponse,
   RiskResponse,
   OkResponse,
+  OpsLimitsBody,
+  TradingStateRequest,
+  EffectiveLimits,
+  LimitsResponse,
+  LimitsSetResponse,
+  TradingStateResponse,
 };
 
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
@@ -102,6 +109,12 @@ const ok = (description: string, schema: unknown) => ({ '200': { description, co
 const OPERATIONS = {
   pretradeCheck: {
     summary: 'Decide one order (decisions.md)',
+    description:
+      'The reference pipeline, preceded by the desk controls when configured (docs/controls.md): a controls denial has hard_gate true and ' +
+      'observability.controls {rule, limit, value, ...}; with any control on, quotas are the five controls quotas (null for a limit that is off) ' +
+      'and an answer the controls let through carries observability.controls {reserved_usdt, quotas}; a retry of a remembered ' +
+      'client_order_id with the same order gets the original answer with observability.idempotent_replay true. With no controls section every ' +
+      'answer is the reference\'s (quotas the constant {trades_pm_left: 999, symbol_exposure_left_usdt: 1e12}).',
     requestBody: { required: true, content: json(ref('PretradeCheckRequest')) },
     responses: { ...ok('the decision', ref('PretradeCheckResponse')), ...errs('400', '413', '415', '422', '500', '503') },
   },
@@ -150,6 +163,23 @@ const OPERATIONS = {
     summary: 'Replace the ops token (the previous one stops working at once)',
     requestBody: { required: true, content: json(ref('RotateTokenRequest')) },
     responses: { ...ok('rotated', ref('OkResponse')), ...errs('400', '413', '415', '422') },
+  },
+  opsLimits: {
+    summary: 'Desk controls: effective limits, trading state, and per account positions, reservations, bucket levels, utilisation (docs/controls.md)',
+    responses: ok('the live controls', ref('LimitsResponse')),
+  },
+  opsLimitsSet: {
+    summary: 'Change desk-control limits: a partial controls object merged into the live ones (null turns a limit off); all or nothing',
+    description:
+      'A JSON merge patch of the controls section (docs/controls.md): objects (rate, max_order_qty) merge key by key, lists replace, null removes a key. ' +
+      'The result is validated like start-up configuration; any error changes nothing (422 naming the field). Journals one LIMIT.UPDATE {key, old, new, token_mask} per effective value that moved.',
+    requestBody: { required: true, content: json(ref('OpsLimitsBody')) },
+    responses: { ...ok('the new effective limits and the changes', ref('LimitsSetResponse')), ...errs('400', '413', '415', '422') },
+  },
+  opsTradingState: {
+    summary: 'Set the desk trading state (ACTIVE, REDUCING, HALTED); journals TRADING_STATE {from, to, source} when it changes',
+    requestBody: { required: true, content: json(ref('TradingStateRequest')) },
+    responses: { ...ok('the new trading state', ref('TradingStateResponse')), ...errs('400', '413', '415', '422') },
   },
 } satisfies Record<string, { summary: string; responses: Record<string, unknown> } & Record<string, unknown>>;
 

@@ -1,5 +1,6 @@
 import Type, { type Static } from 'typebox';
 import { OkResponse } from './replies.ts';
+import { ControlsAccountFields, ControlsOrderFields } from './controls.ts';
 
 /**
  * `POST /posttrade/log` (service.md 3.1): any JSON object describing an order outcome. The keys the
@@ -28,6 +29,10 @@ export const PosttradeLogRequest = Type.Object(
     close: any('truthy = a close'),
     reduceOnly: any('truthy = a close'),
     response: any('a raw CCXT order object; fills status/filled/average/id when absent'),
+    // desk controls (controls.md §3): the account of the fill ("default" when absent) and the order's
+    // client_order_id, which ends or shrinks its reservation (ccxt's clientOrderId / response.clientOrderId also count)
+    account_id: ControlsAccountFields.account_id,
+    client_order_id: ControlsOrderFields.client_order_id,
   },
   { additionalProperties: true, description: 'a JSON object (an order outcome)' },
 );

@@ -1,11 +1,19 @@
 import Type, { type Static } from 'typebox';
 import { IntegerLike, LIMITS, NonNegativeNumberLike, NumberLike, NumberList, OptString } from './common.ts';
+import {
+  AnyQuotas,
+  ControlsAccountFields,
+  ControlsAllowObservability,
+  ControlsDenyObservability,
+  ControlsMarketFields,
+  ControlsOrderFields,
+} from './controls.ts';
 
-/** `account` (gate.md 1.2): extra keys allowed and kept. */
+/** `account` (gate.md 1.2; `account_id` ≤ 64 characters, controls.md §1): extra keys allowed and kept. */
 export const Account = Type.Object(
   {
     mode: OptString('the account mode echoed as observability.mode (e.g. "paper", "testnet", "prod")'),
-    account_id: OptString(),
+    ...ControlsAccountFields,
     subaccount: OptString(),
   },
   { additionalProperties: true, description: 'an object' },
@@ -23,6 +31,8 @@ export const Order = Type.Object(
     /** D-11: a closing order is exempt from the min-hold / opposite-side rules */
     reduce_only: Type.Optional(Type.Union([Type.Boolean(), Type.Null()], { description: 'a boolean or null' })),
     action: OptString('"open" or "close"'),
+    // controls.md §1: the idempotency / reservation key, and market vs limit
+    ...ControlsOrderFields,
   },
   { additionalProperties: true, description: 'an object' },
 );
@@ -51,6 +61,8 @@ export const Market = Type.Object(
       }),
     ),
     symbol: OptString(),
+    // controls.md §1: reference prices and the snapshot time (price collar, notional, staleness)
+    ...ControlsMarketFields,
   },
   { additionalProperties: true, description: 'an object' },
 );
@@ -117,8 +129,18 @@ export const Observability = Type.Object(
     cooldown_remaining_ms: Type.Optional(Num),
     rate_limit_ms_left: Type.Optional(Num),
     position: Type.Optional(Type.Object({ symbol: Type.String(), side: Type.String(), age_ms: Num, min_hold_ms: Type.Optional(Num) })),
+    controls: Type.Optional(
+      Type.Union([ControlsAllowObservability, ControlsDenyObservability], {
+        description:
+          'desk controls (controls.md), only when a control is on: {reserved_usdt, quotas} for an answer the controls let through, {rule, limit, value, ...} for a controls denial',
+      }),
+    ),
+    idempotent_replay: Type.Optional(Type.Literal(true, { description: 'this answer is the original answer of the same client_order_id again (controls.md §3 rule 1)' })),
   },
-  { description: 'decision details; an anti-churn short-circuit carries only reasons and one extra key' },
+  {
+    description:
+      'decision details; an anti-churn short-circuit carries only reasons and one extra key (plus `controls` when a control is on), a desk-controls denial reasons and `controls`',
+  },
 );
 export type Observability = Static<typeof Observability>;
 
@@ -128,8 +150,8 @@ export const PretradeCheckResponse = Type.Object({
   risk_scale: Num,
   cooldown_ms: Type.Integer(),
   reason: Type.String(),
-  hard_gate: Type.Boolean(),
-  quotas: Type.Object({ trades_pm_left: Num, symbol_exposure_left_usdt: Num }),
+  hard_gate: Type.Boolean({ description: 'true for a desk-controls denial (controls.md §3)' }),
+  quotas: AnyQuotas,
   observability: Observability,
 });
 export type PretradeCheckResponse = Static<typeof PretradeCheckResponse>;

@@ -1,4 +1,5 @@
 import type { JournalFileKey } from '../journal/files.ts';
+import type { ControlsState } from '../core/controls/state.ts';
 
 /**
  * TEST ONLY: the registry behind src/testing/index.ts (the one entry tests import). A production module
@@ -34,6 +35,8 @@ export interface GateInternals {
   ops: object;
   /** the shared per-thread counters buffer (src/gate/counters.ts), holding each thread's fault word */
   counters: SharedArrayBuffer;
+  /** the desk-controls region of the shared decision state (read it only while the gate is quiet) */
+  controls: ControlsState;
   /** re-initialises the whole shared decision state under the state lock */
   resetSharedState(): void;
 }

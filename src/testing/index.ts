@@ -6,12 +6,14 @@
  * environment.
  *
  * - `testHooks(gate)`: reset the whole decision and ops state, arm/clear the fault switch of every thread
- *   (src/testing/faults.ts), read the shared counters, kill the journal writer thread, hold its restart;
+ *   (src/testing/faults.ts), read the shared counters and the desk-controls region, kill the journal
+ *   writer thread, hold its restart;
  * - `testHooks(writer)`: the journal writer's hooks alone;
  * - `startJournalWriter(opts, { failWritesFor, failCount })`: a writer whose file really fails to write;
  * - `setCountersFault(buffer, site)`: the fault switch of a GateService a test built itself.
  */
 import { JournalWriter } from '../journal/writer.ts';
+import type { ControlsState } from '../core/controls/state.ts';
 import type { RunningGate } from '../server.ts';
 import { FaultSite, setInjectedFault } from './faults.ts';
 import { registeredInternals, type Internals, type WriterInternals, type WriterKill, type WriterTestOptions } from './hooks.ts';
@@ -42,6 +44,11 @@ export interface GateTestHooks extends WriterTestHooks {
   clearFault(): void;
   /** The gate's shared per-thread counters (src/gate/counters.ts: sliceCounter, sumCounter). */
   counters(): SharedArrayBuffer;
+  /**
+   * The desk-controls region of the gate's shared decision state (reservations, positions, remembered
+   * ids, trading state). Read without the state lock: only while no request is in flight.
+   */
+  controls(): ControlsState;
 }
 
 function internalsOf<K extends Internals['kind']>(handle: object, kind: K): Extract<Internals, { kind: K }> {
@@ -75,6 +82,7 @@ export function testHooks(handle: RunningGate | JournalWriter): GateTestHooks | 
     setFault: (site) => setInjectedFault(i.counters, site),
     clearFault: () => setInjectedFault(i.counters, FaultSite.Off),
     counters: () => i.counters,
+    controls: () => i.controls,
   };
 }
 

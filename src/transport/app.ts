@@ -251,7 +251,7 @@ export class GateApp {
   }
 
   /** Ops routes with a JSON body. */
-  private opsWithBody(route: string, handle: (body: unknown) => OpsReply) {
+  private opsWithBody(route: string, handle: (body: unknown, head: RequestHead) => OpsReply) {
     return this.ops(route, (res, _p, head) => {
       if (!isJsonContentType(head.contentType)) {
         return this.opsReply(res, route, { status: 415, body: JSON.parse(errorJson('unsupported_media_type', 'Content-Type must be application/json')) });
@@ -275,7 +275,7 @@ export class GateApp {
               return res.cork(() => this.opsReply(res, route, { status: 400, body: { error: { code: 'malformed_json', message: `the body is not valid JSON: ${(err as Error).message}` } } }));
             }
           }
-          const r = handle(body);
+          const r = handle(body, head);
           res.cork(() => this.opsReply(res, route, r));
         },
         () => res.cork(() => this.opsReply(res, route, { status: 413, body: { error: { code: 'body_too_large', message: 'the body is too large' } } })),
@@ -302,7 +302,7 @@ export class GateApp {
       case 'runner':
         return this.runnerHandler(r.handler, r.label);
       case 'ops':
-        return this.opsHandler(r.handler, r.label, paramsOf(r).length);
+        return this.opsHandler(r.handler, r.label, paramsOf(r).length, method);
     }
   }
 
@@ -370,7 +370,7 @@ export class GateApp {
     }
   }
 
-  private opsHandler(h: OpsHandler, label: string, params: number): UwsHandler {
+  private opsHandler(h: OpsHandler, label: string, params: number, method: Method): UwsHandler {
     const ops = this.d.ops;
     switch (h) {
       case 'liveness':
@@ -392,6 +392,11 @@ export class GateApp {
         return this.opsWithBody(label, (body) => ops.riskSet(body));
       case 'rotateToken':
         return this.opsWithBody(label, (body) => ops.rotateToken(body));
+      case 'limits':
+        if (method === 'GET') return this.ops(label, (res) => this.opsReply(res, label, ops.limits()));
+        return this.opsWithBody(label, (body, head) => ops.setLimits(body, head.opsToken));
+      case 'tradingState':
+        return this.opsWithBody(label, (body) => ops.tradingState(body));
     }
   }
 

@@ -22,7 +22,7 @@ export type Auth = 'public' | 'runner' | 'ops';
 
 export type PublicHandler = 'health' | 'version' | 'index' | 'openapi' | 'metrics' | 'predict';
 export type RunnerHandler = 'pretrade' | 'posttrade' | 'ws';
-export type OpsHandler = 'liveness' | 'readiness' | 'cooloff' | 'reset' | 'arm' | 'riskSnapshot' | 'riskSet' | 'rotateToken';
+export type OpsHandler = 'liveness' | 'readiness' | 'cooloff' | 'reset' | 'arm' | 'riskSnapshot' | 'riskSet' | 'rotateToken' | 'limits' | 'tradingState';
 
 interface RouteBase {
   /** uWS pattern; `:name` is a path parameter (`{name}` in OpenAPI, one path segment) */
@@ -62,6 +62,9 @@ export const ROUTES: readonly Route[] = [
   { path: '/risk/snapshot', methods: { GET: 'riskSnapshot' }, label: '/risk/snapshot', auth: 'ops', handler: 'riskSnapshot' },
   { path: '/risk/set', methods: { POST: 'riskSet' }, label: '/risk/set', auth: 'ops', handler: 'riskSet' },
   { path: '/ops/rotate_token', methods: { POST: 'opsRotateToken' }, label: '/ops/rotate_token', auth: 'ops', handler: 'rotateToken' },
+  // desk controls (controls.md §5, docs/controls.md): GET shows, POST merges a partial controls object
+  { path: '/ops/limits', methods: { GET: 'opsLimits', POST: 'opsLimitsSet' }, label: '/ops/limits', auth: 'ops', handler: 'limits' },
+  { path: '/ops/trading_state', methods: { POST: 'opsTradingState' }, label: '/ops/trading_state', auth: 'ops', handler: 'tradingState' },
 ];
 
 /** The label of a request that matches no route (404). */

@@ -28,13 +28,13 @@ describe('AURORA_CONFIG bare names', () => {
   it('an unknown name (typo `prd`) is fatal: the message names the value, the known names and that a YAML path is accepted', () => {
     const msg = configError(() => loadConfig({ AURORA_CONFIG: 'prd' }, ROOT)).message;
     expect(msg).toContain('AURORA_CONFIG="prd"');
-    expect(msg).toMatch(/known names: default, prod, testnet\b/);
+    expect(msg).toMatch(/known names: default, desk, prod, testnet\b/);
     expect(msg).toMatch(/path to a YAML file/);
   });
 
   it('also through AURORA_CONFIG_NAME, from another working directory, and whatever AURORA_CONFIG_STRICT says', () => {
     const elsewhere = mkdtempSync(join(tmpdir(), 'aurora-cfg-name-'));
-    expect(configError(() => loadConfig({ AURORA_CONFIG_NAME: 'testnte' }, elsewhere)).message).toMatch(/AURORA_CONFIG_NAME="testnte".*known names: default, prod, testnet/);
+    expect(configError(() => loadConfig({ AURORA_CONFIG_NAME: 'testnte' }, elsewhere)).message).toMatch(/AURORA_CONFIG_NAME="testnte".*known names: default, desk, prod, testnet/);
     expect(() => loadConfig({ AURORA_CONFIG: 'prd', AURORA_CONFIG_STRICT: '0' }, ROOT)).toThrow(ConfigError);
     // a name without an extension is a name, even with a slash in it
     expect(() => loadConfig({ AURORA_CONFIG: 'configs/prod' }, ROOT)).toThrow(/configs\/prod.*not found; known names/);
@@ -44,7 +44,7 @@ describe('AURORA_CONFIG bare names', () => {
     const cwd = mkdtempSync(join(tmpdir(), 'aurora-cfg-name-'));
     mkdirSync(join(cwd, 'configs', 'aurora'), { recursive: true });
     writeFileSync(join(cwd, 'configs', 'aurora', 'staging.yaml'), 'risk:\n  size_scale: 0.5\n');
-    expect(configError(() => loadConfig({ AURORA_CONFIG: 'stagin' }, cwd)).message).toMatch(/known names: default, prod, staging, testnet\b/);
+    expect(configError(() => loadConfig({ AURORA_CONFIG: 'stagin' }, cwd)).message).toMatch(/known names: default, desk, prod, staging, testnet\b/);
     expect(loadConfig({ AURORA_CONFIG: 'staging' }, cwd).core.risk.sizeScale).toBe(0.5);
   });
 

@@ -325,6 +325,7 @@ export interface Fingerprint {
   risk: unknown;
   guard: unknown;
   readiness: unknown;
+  controls: unknown;
   counters: Record<string, number>;
 }
 
@@ -336,6 +337,8 @@ export async function fingerprint(port: number, token: string): Promise<Fingerpr
   // while the gate is armed, which fuzz input must not have changed either
   const guard = await call(port, 'POST', '/aurora/arm', { token });
   const ready = await call(port, 'GET', '/readiness', { token });
+  // the desk controls: limits, trading state, per-account state (docs/controls.md)
+  const controls = await call(port, 'GET', '/ops/limits', { token });
   if (risk.status !== 200 || guard.status !== 200) throw new Error(`fingerprint: ${risk.status} ${risk.text} / ${guard.status} ${guard.text}`);
   const { last_event_ts: _ignored, ...readiness } = ready.json as Record<string, unknown>;
   const m = (await call(port, 'GET', '/metrics')).text;
@@ -345,5 +348,5 @@ export async function fingerprint(port: number, token: string): Promise<Fingerpr
   counters['events:RISK.UPDATE'] = metric(m, 'aurora_events_emitted_total', { code: 'RISK.UPDATE' });
   counters['events:OPS.TOKEN_ROTATE'] = metric(m, 'aurora_events_emitted_total', { code: 'OPS.TOKEN_ROTATE' });
   counters['events:AURORA.COOL_OFF'] = metric(m, 'aurora_events_emitted_total', { code: 'AURORA.COOL_OFF' });
-  return { risk: risk.json, guard: guard.json, readiness, counters };
+  return { risk: risk.json, guard: guard.json, readiness, controls: controls.json, counters };
 }

@@ -9,6 +9,7 @@
 export type Kind =
   | 'object' // account / order / market: a JSON object
   | 'str' // string or null, at most 4 KiB
+  | 'id64' // string or null, at most 64 characters (account.account_id, controls.md §1)
   | 'num' // finite number, numeric string, boolean or null
   | 'nonneg' // as num, never negative (order.qty, D-36)
   | 'int' // integer-like: a number (truncated), an integer string, boolean or null
@@ -27,7 +28,7 @@ export const PRETRADE_FIELDS: ReadonlyArray<readonly [path: string, kind: Kind]>
   ['risk_tags', 'strlist'],
   ['fees_bps', 'num'],
   ['account.mode', 'str'],
-  ['account.account_id', 'str'],
+  ['account.account_id', 'id64'],
   ['account.subaccount', 'str'],
   ['order.symbol', 'str'],
   ['order.side', 'str'],
@@ -72,6 +73,8 @@ export function refusedValues(kind: Kind): unknown[] {
       return [null, 0, 1, -1.5, true, false, 'x', '', [], [{}], [1, 2]];
     case 'str':
       return [0, 1.5, -3, true, false, {}, { a: 1 }, [], ['x'], 'S'.repeat(MAX_STRING + 1)];
+    case 'id64':
+      return [0, 1.5, true, {}, [], ['x'], 'S'.repeat(65)];
     case 'num':
       return [{}, { v: 1 }, [], [1], ...nonNumericStrings];
     case 'nonneg':
@@ -126,6 +129,8 @@ export const ROUTE_SPECS: readonly RouteSpec[] = [
   { path: '/risk/snapshot', methods: ['GET'], ops: true, sample: '/risk/snapshot' },
   { path: '/risk/set', methods: ['POST'], ops: true, sample: '/risk/set' },
   { path: '/ops/rotate_token', methods: ['POST'], ops: true, sample: '/ops/rotate_token' },
+  { path: '/ops/limits', methods: ['GET', 'POST'], ops: true, sample: '/ops/limits' },
+  { path: '/ops/trading_state', methods: ['POST'], ops: true, sample: '/ops/trading_state' },
 ];
 
 /** The documented route a request path (query string ignored) belongs to, if any. */

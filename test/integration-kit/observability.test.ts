@@ -137,7 +137,7 @@ describe('observability kit (dashboard, alert rules) against a live gate', () =>
       }
     }
     expect(queried).toBeGreaterThanOrEqual(10);
-    for (const m of ['aurora_pretrade_requests_total', 'aurora_events_emitted_total', 'aurora_orders_denied_total', 'aurora_pretrade_latency_us_bucket', 'aurora_pool_queue_depth', 'aurora_pool_workers_alive', 'aurora_journal_lag_lines', 'aurora_journal_dropped_total', 'aurora_journal_write_errors_total', 'aurora_ops_auth_fail_total', 'aurora_ws_connections', 'aurora_ws_backpressure_closed_total', 'aurora_http_requests_total']) {
+    for (const m of ['aurora_pretrade_requests_total', 'aurora_events_emitted_total', 'aurora_orders_denied_total', 'aurora_pretrade_latency_us_bucket', 'aurora_pool_queue_depth', 'aurora_pool_workers_alive', 'aurora_journal_lag_lines', 'aurora_journal_dropped_total', 'aurora_journal_write_errors_total', 'aurora_ops_auth_fail_total', 'aurora_ws_connections', 'aurora_ws_backpressure_closed_total', 'aurora_http_requests_total', 'aurora_control_denials_total', 'aurora_limit_utilization', 'aurora_trading_state', 'aurora_reservations_open']) {
       expect(used.has(m), m).toBe(true);
     }
     const exprs = panelsOf(dashboard).flatMap((p) => (p.targets ?? []).map((t: any) => t.expr as string));
@@ -154,6 +154,9 @@ describe('observability kit (dashboard, alert rules) against a live gate', () =>
     expect(byName.get('AuroraPretradeLatencyP99OverSLO')?.for).toBe('5m');
     expect(byName.get('AuroraNoWorkersAlive')?.expr).toContain('aurora_pool_workers_alive');
     expect(byName.get('AuroraOpsAuthFailureBurst')?.expr).toContain('aurora_ops_auth_fail_total');
+    expect(byName.get('AuroraLimitUtilizationHigh')?.expr).toMatch(/aurora_limit_utilization.*> 0\.9$/);
+    expect(byName.get('AuroraLimitUtilizationHigh')?.for).toBe('5m');
+    expect(byName.get('AuroraTradingHalted')?.expr).toBe('max(aurora_trading_state) == 2');
     for (const r of rules) for (const m of metricNames(r.expr)) expect(names.has(m), `${r.alert}: ${m}`).toBe(true);
   });
 
@@ -182,6 +185,9 @@ describe('observability kit (dashboard, alert rules) against a live gate', () =>
             { series: 'aurora_pretrade_latency_us_bucket{le="1600"}', values: '0+10x20' },
             { series: 'aurora_pretrade_latency_us_bucket{le="3200"}', values: '0+1000x20' },
             { series: 'aurora_pretrade_latency_us_bucket{le="+Inf"}', values: '0+1000x20' },
+            { series: 'aurora_limit_utilization{account="desk-a",limit="max_open_orders"}', values: '0.5 0.95x12' },
+            { series: 'aurora_limit_utilization{account="desk-b",limit="max_gross_notional_usdt"}', values: '0.85x12' },
+            { series: 'aurora_trading_state', values: '0 0 2 2 1 0' },
           ],
           alert_rule_test: [
             { eval_time: '4m', alertname: 'AuroraGateHalted', exp_alerts: [{ exp_labels: { severity: 'critical' } }] },
@@ -189,6 +195,11 @@ describe('observability kit (dashboard, alert rules) against a live gate', () =>
             { eval_time: '4m', alertname: 'AuroraJournalDrops', exp_alerts: [{ exp_labels: { severity: 'critical' } }] },
             { eval_time: '3m', alertname: 'AuroraPretradeLatencyP99OverSLO', exp_alerts: [] },
             { eval_time: '15m', alertname: 'AuroraPretradeLatencyP99OverSLO', exp_alerts: [{ exp_labels: { severity: 'warning' } }] },
+            { eval_time: '4m', alertname: 'AuroraLimitUtilizationHigh', exp_alerts: [] },
+            { eval_time: '7m', alertname: 'AuroraLimitUtilizationHigh', exp_alerts: [{ exp_labels: { severity: 'warning', account: 'desk-a', limit: 'max_open_orders' } }] },
+            { eval_time: '1m', alertname: 'AuroraTradingHalted', exp_alerts: [] },
+            { eval_time: '3m', alertname: 'AuroraTradingHalted', exp_alerts: [{ exp_labels: { severity: 'critical' } }] },
+            { eval_time: '4m', alertname: 'AuroraTradingHalted', exp_alerts: [] },
           ],
         },
       ],

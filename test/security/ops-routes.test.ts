@@ -134,6 +134,9 @@ describe('no token, no change', () => {
     { method: 'GET', path: '/risk/snapshot' },
     { method: 'POST', path: '/risk/set', body: '{"dd_day_pct":0.5,"max_concurrent":0,"size_scale":0}' },
     { method: 'POST', path: '/ops/rotate_token', body: '{"new_token":"an-attacker-chosen-token-0123456789"}' },
+    { method: 'GET', path: '/ops/limits' },
+    { method: 'POST', path: '/ops/limits', body: '{"max_order_notional_usdt":1,"rate":{"account_per_s":1}}' },
+    { method: 'POST', path: '/ops/trading_state', body: '{"state":"HALTED"}' },
   ];
 
   it('the calls below cover every ops route', () => {
@@ -175,7 +178,7 @@ describe('no token, no change', () => {
     // the one authorised cool-off above; the two fingerprints' /aurora/arm (arm while armed)
     expect(codes.filter((c) => c === 'AURORA.COOL_OFF').length).toBe(1);
     expect(codes.filter((c) => c === 'AURORA.ARM_STATE').length).toBe(2);
-    for (const c of ['OPS.RESET', 'RISK.UPDATE', 'OPS.TOKEN_ROTATE', 'AURORA.RESUME']) expect(codes.filter((x) => x === c), c).toEqual([]);
+    for (const c of ['OPS.RESET', 'RISK.UPDATE', 'OPS.TOKEN_ROTATE', 'AURORA.RESUME', 'LIMIT.UPDATE', 'TRADING_STATE']) expect(codes.filter((x) => x === c), c).toEqual([]);
     for (const e of events.filter((x) => x.event_code === 'AURORA.ARM_STATE')) expect((e.details.state as { armed: boolean }).armed).toBe(true);
   });
 });

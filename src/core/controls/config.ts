@@ -8,6 +8,7 @@ import {
 } from '../../schema/controls.ts';
 import type { FieldError } from '../../schema/validate.ts';
 import { canonicalSymbol } from '../symbol.ts';
+import { SymbolRules } from './symbol-rules.ts';
 
 /**
  * The desk controls' configuration (controls.md §2), resolved once from a validated `controls:` tree into
@@ -80,6 +81,12 @@ export interface ControlsConfig {
   readonly exposureOn: boolean;
   /** an order's notional is needed: notional limit or an exposure limit on */
   readonly notionalNeeded: boolean;
+  /** throttles or exposure on: the decision reads the account and pair records */
+  readonly stateful: boolean;
+  /** the buckets that are on: 1 account/s, 2 account/min, 4 symbol/s, 8 symbol/min */
+  readonly rateBits: number;
+  /** the lists and the per-symbol qty limits as one table keyed by symbol key (null: none of them on) */
+  readonly symbolRules: SymbolRules | null;
   /** the normalised section (nulls removed, symbols canonical): what mergeLimits patches and the state publishes */
   readonly section: Readonly<ControlsSection>;
 }
@@ -229,6 +236,9 @@ export function buildControlsConfig(tree: ControlsSection | null | undefined): C
     rateOn: isOn(accountPerS) || isOn(accountPerMin) || isOn(symbolPerS) || isOn(symbolPerMin),
     exposureOn,
     notionalNeeded: isOn(maxOrderNotionalUsdt) || isOn(maxPositionNotionalUsdt) || isOn(maxGrossNotionalUsdt),
+    stateful: isOn(accountPerS) || isOn(accountPerMin) || isOn(symbolPerS) || isOn(symbolPerMin) || exposureOn,
+    rateBits: (isOn(accountPerS) ? 1 : 0) | (isOn(accountPerMin) ? 2 : 0) | (isOn(symbolPerS) ? 4 : 0) | (isOn(symbolPerMin) ? 8 : 0),
+    symbolRules: allowed !== null || blocked !== null || qtyMap !== null ? new SymbolRules(allowed, blocked, qtyMap) : null,
     section: section as ControlsSection,
   }) as ControlsConfig;
 }

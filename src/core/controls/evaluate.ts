@@ -64,6 +64,7 @@ import {
 import { DEFAULT_ACCOUNT, type ControlsFacts } from './facts.ts';
 import {
   accountExposureRule,
+  bucketUsed,
   capacityDenial,
   duplicateDenial,
   marketAgeRule,
@@ -83,7 +84,8 @@ import {
   verifyReduceOnly,
   type Denial,
 } from './rules.ts';
-import { B_MIN, B_SEC, RES_LIVE, type ControlsState, type ExpiredReservation } from './state.ts';
+import { B_MIN, B_SEC, RecordReads, RES_LIVE, type ControlsState, type ExpiredReservation } from './state.ts';
+import { SYM_ALLOWED, SYM_BLOCKED, SYM_QTY } from './symbol-rules.ts';
 
 export { controlsFacts, type ControlsFacts } from './facts.ts';
 
@@ -133,6 +135,8 @@ export class ControlsVerdict {
   accMin = NaN;
   symSec = NaN;
   symMin = NaN;
+  /** @internal the account and pair record fields the rules read (ControlsState.gather) */
+  readonly reads = new RecordReads();
 
   reset(): void {
     this.kind = V_PASS;
@@ -177,12 +181,15 @@ export function expiredEvent(x: ExpiredReservation, nowMs: number): GateEvent {
   };
 }
 
+/** Time-driven housekeeping: reservations past their TTL (events), dedupe ids past the window (amortised). */
 function sweep(cfg: ControlsConfig, st: ControlsState, nowMs: number, v: { events: GateEvent[] }): void {
-  if (st.reservations.live > 0) {
-    const expired = st.reservations.expireDue(nowMs, cfg.reservationTtlMs);
-    if (expired !== null) for (const x of expired) addEvent(v, expiredEvent(x, nowMs));
-  }
-  if (cfg.dedupeOn) st.dedupe.sweep(nowMs, cfg.dedupeWindowMs);
+  if (st.reservations.expiryDue(nowMs, cfg.reservationTtlMs)) expireReservations(cfg, st, nowMs, v);
+  if (cfg.dedupeOn && st.dedupe.count > 0) st.dedupe.sweep(nowMs, cfg.dedupeWindowMs);
+}
+
+function expireReservations(cfg: ControlsConfig, st: ControlsState, nowMs: number, v: { events: GateEvent[] }): void {
+  const expired = st.reservations.expireDue(nowMs, cfg.reservationTtlMs);
+  if (expired !== null) for (const x of expired) addEvent(v, expiredEvent(x, nowMs));
 }
 
 function denyWith(v: ControlsVerdict, f: ControlsFacts, d: Denial): ControlsVerdict {
@@ -198,74 +205,93 @@ function denyWith(v: ControlsVerdict, f: ControlsFacts, d: Denial): ControlsVerd
   return v;
 }
 
+/** Controls off: parity, except §0's pass-through of a verified reduce-only order. */
+function offPassThrough(cfg: ControlsConfig, st: ControlsState, f: ControlsFacts, v: ControlsVerdict): void {
+  const pair = st.pairs.findPairH(f.accountKey, f.symKey, f.pairHash);
+  v.pair = pair;
+  v.reduceOnlyVerified = verifyReduceOnly(true, f.side, f.qty, st.pairs.positionQty(pair));
+  v.passesHalts = v.reduceOnlyVerified && cfg.reduceOnlyPassesHalt;
+}
+
+/** Rule 1 found the id within the window: the original answer again, or `duplicate_client_order_id`. */
+function idempotencyHit(cfg: ControlsConfig, st: ControlsState, f: ControlsFacts, r: number, v: ControlsVerdict): ControlsVerdict {
+  if (st.dedupe.orderHash(r) !== f.orderHash) {
+    return denyWith(v, f, duplicateDenial(cfg.section.dedupe_window_s, f.clientOrderId as string, { first_seen_ms: st.dedupe.createdMs(r) }));
+  }
+  const answer = st.dedupe.answer(r);
+  if (typeof answer === 'string' && answer !== 'pending') {
+    v.kind = V_REPLAY;
+    v.replayBody = answer;
+    return v;
+  }
+  const pending = answer === 'pending';
+  return denyWith(v, f, duplicateDenial(cfg.section.dedupe_window_s, f.clientOrderId as string, pending ? { in_flight: true } : { replay_unavailable: true }, pending ? 1 : 0));
+}
+
+function dedupeFull(cfg: ControlsConfig, st: ControlsState, f: ControlsFacts, nowMs: number, v: ControlsVerdict): ControlsVerdict {
+  const wait = Math.max(0, st.dedupe.oldestCreatedMs() + cfg.dedupeWindowMs - nowMs);
+  return denyWith(v, f, capacityDenial('dedupe', st.dedupe.capacity, wait));
+}
+
 /**
  * §3 rules 1–7, first hit wins; `v` is reset and filled. Changes no state but the time-driven expiry
  * of reservations (RESERVATION.EXPIRED events) and dedupe ids. Must run under the lock.
+ *
+ * The allow path is straight-line comparisons of numbers: the record fields come from one `gather`
+ * call, the per-symbol rules from one table probe; the rule functions of rules.ts are called only to
+ * build a denial once a comparison failed (they recompute the same values).
  */
 export function checkControls(cfg: ControlsConfig, st: ControlsState, f: ControlsFacts, nowMs: number, v: ControlsVerdict): ControlsVerdict {
   v.reset();
   const ts = st.tradingState;
   if (!cfg.anyOn && ts === TS_ACTIVE) {
-    // controls off: parity, except §0's pass-through of a verified reduce-only order
-    if (f.reduceOnly) {
-      const pair = st.pairs.findPair(f.accountKey, f.symKey);
-      v.pair = pair;
-      v.reduceOnlyVerified = verifyReduceOnly(true, f.side, f.qty, st.pairs.positionQty(pair));
-      v.passesHalts = v.reduceOnlyVerified && cfg.reduceOnlyPassesHalt;
-    }
+    if (f.reduceOnly) offPassThrough(cfg, st, f, v);
     return v;
   }
   sweep(cfg, st, nowMs, v);
 
   // 1. idempotency
   if (cfg.dedupeOn && f.idKey !== 0) {
-    const r = st.dedupe.find(f.accountKey, f.idKey);
-    if (r >= 0) {
-      if (st.dedupe.orderHash(r) !== f.orderHash) {
-        return denyWith(v, f, duplicateDenial(cfg.section.dedupe_window_s, f.clientOrderId as string, { first_seen_ms: st.dedupe.createdMs(r) }));
-      }
-      const answer = st.dedupe.answer(r);
-      if (typeof answer === 'string' && answer !== 'pending') {
-        v.kind = V_REPLAY;
-        v.replayBody = answer;
-        return v;
-      }
-      const pending = answer === 'pending';
-      return denyWith(v, f, duplicateDenial(cfg.section.dedupe_window_s, f.clientOrderId as string, pending ? { in_flight: true } : { replay_unavailable: true }, pending ? 1 : 0));
-    }
-    if (st.dedupe.full) {
-      const wait = Math.max(0, st.dedupe.oldestCreatedMs() + cfg.dedupeWindowMs - nowMs);
-      return denyWith(v, f, capacityDenial('dedupe', st.dedupe.capacity, wait));
-    }
+    const r = st.dedupe.findH(f.accountKey, f.idKey, f.idHash, nowMs, cfg.dedupeWindowMs);
+    if (r >= 0) return idempotencyHit(cfg, st, f, r, v);
+    if (!st.dedupe.hasRoom(nowMs, cfg.dedupeWindowMs)) return dedupeFull(cfg, st, f, nowMs, v);
     v.rememberable = true;
   }
 
-  // 2. trading state (and reduce-only verification). Every rule below is guarded by its own "on" flag
-  // at the call site: a rule that is off costs one comparison, not a call.
-  const stateful = cfg.rateOn || cfg.exposureOn;
+  // 2. trading state (and reduce-only verification). Every rule below is guarded by its own "on" flag:
+  // a rule that is off costs one comparison, not a call.
+  const stateful = cfg.stateful;
+  const reads = v.reads;
   let acc = -1;
   let pair = -1;
-  let posQty = 0;
   if (stateful || f.reduceOnly) {
-    pair = st.pairs.findPair(f.accountKey, f.symKey);
-    posQty = st.pairs.positionQty(pair);
-    if (stateful) acc = st.accounts.findAccount(f.accountKey);
-  }
+    pair = st.pairs.findPairH(f.accountKey, f.symKey, f.pairHash);
+    if (stateful) acc = st.accounts.findAccountH(f.accountKey, f.accountHash);
+    st.gather(acc, pair, reads);
+  } else reads.posQty = 0;
   v.acc = acc;
   v.pair = pair;
-  const verified = f.reduceOnly && verifyReduceOnly(true, f.side, f.qty, posQty);
+  let verified = false;
   let d: Denial | null;
   if (f.reduceOnly || ts !== TS_ACTIVE) {
+    verified = f.reduceOnly && verifyReduceOnly(true, f.side, f.qty, reads.posQty);
     v.reduceOnlyVerified = verified;
     v.passesHalts = verified && cfg.reduceOnlyPassesHalt;
-    d = tradingStateRule(cfg, ts, f.reduceOnly, verified, true, f.qty, posQty);
+    d = tradingStateRule(cfg, ts, f.reduceOnly, verified, true, f.qty, reads.posQty);
     if (d !== null) return denyWith(v, f, d);
   }
 
-  // 3. instrument and hours
-  if (cfg.symbolsAllowed !== null || cfg.symbolsBlocked !== null) {
-    d = symbolListRule(cfg, f.symbol);
-    if (d !== null) return denyWith(v, f, d);
+  // 3. instrument and hours (the lists and the qty limits: one probe of the symbol table)
+  let maxQty = cfg.maxOrderQtyOther;
+  const sr = cfg.symbolRules;
+  if (sr !== null) {
+    const slot = sr.slotOf(f);
+    const flags = slot < 0 ? 0 : sr.flags[slot];
+    if ((cfg.symbolsAllowed !== null && (flags & SYM_ALLOWED) === 0) || (flags & SYM_BLOCKED) !== 0) {
+      d = symbolListRule(cfg, f.symbol);
+      if (d !== null) return denyWith(v, f, d);
+    }
+    if ((flags & SYM_QTY) !== 0) maxQty = sr.qty[slot];
   }
   if (cfg.windows !== null && !verified) {
     d = tradingWindowRule(cfg, nowMs, false);
@@ -276,7 +302,7 @@ export function checkControls(cfg: ControlsConfig, st: ControlsState, f: Control
   const price = f.price > 0 ? f.price : f.mid > 0 ? f.mid : f.markPrice > 0 ? f.markPrice : NaN; // notionalPrice (§1)
   const notional = f.qty * price;
   v.notional = notional;
-  if (cfg.maxOrderQty !== null) {
+  if (f.qty > maxQty) {
     d = orderQtyRule(cfg, f.symbol, f.qty);
     if (d !== null) return denyWith(v, f, d);
   }
@@ -285,20 +311,31 @@ export function checkControls(cfg: ControlsConfig, st: ControlsState, f: Control
     if (d !== null) return denyWith(v, f, d);
   }
 
-  // 5. market data
+  // 5. market data (marketAgeRule, priceCollarRule)
   if (cfg.maxMarketAgeMs !== Infinity) {
-    d = marketAgeRule(cfg, f.tsMs, nowMs);
-    if (d !== null) return denyWith(v, f, d);
+    const t = f.tsMs;
+    if (t !== t || nowMs - t > cfg.maxMarketAgeMs) {
+      d = marketAgeRule(cfg, t, nowMs);
+      if (d !== null) return denyWith(v, f, d);
+    }
   }
-  if (cfg.priceCollarBps !== Infinity && f.isLimit) {
-    d = priceCollarRule(cfg, true, f.side, f.price, f.mid, f.markPrice);
-    if (d !== null) return denyWith(v, f, d);
+  if (cfg.priceCollarBps !== Infinity && f.isLimit && f.price > 0) {
+    const ref = f.mid > 0 ? f.mid : f.markPrice > 0 ? f.markPrice : NaN;
+    const p = f.price;
+    const dev = f.side === SIDE_BUY ? ((p - ref) * 10_000) / ref : f.side === SIDE_SELL ? ((ref - p) * 10_000) / ref : (Math.abs(p - ref) * 10_000) / ref;
+    if (ref !== ref || dev > cfg.priceCollarBps) {
+      d = priceCollarRule(cfg, true, f.side, p, f.mid, f.markPrice);
+      if (d !== null) return denyWith(v, f, d);
+    }
   }
 
-  // 6. throttles
+  // 6. throttles (throttleRule: refuses when used + 1 > cap)
   if (cfg.rateOn) {
-    d = throttle(cfg, st, acc, pair, nowMs, v);
-    if (d !== null) return denyWith(v, f, d);
+    refillBuckets(cfg, reads, nowMs, v);
+    if (v.accSec + 1 > cfg.accountPerS + 1e-9 || v.accMin + 1 > cfg.accountPerMin + 1e-9 || v.symSec + 1 > cfg.symbolPerS + 1e-9 || v.symMin + 1 > cfg.symbolPerMin + 1e-9) {
+      d = throttle(cfg, v);
+      if (d !== null) return denyWith(v, f, d);
+    }
   }
 
   // 7. exposure (a verified reduce-only order reserves nothing and is never refused here)
@@ -310,16 +347,21 @@ export function checkControls(cfg: ControlsConfig, st: ControlsState, f: Control
     if (acc < 0 && !st.accounts.canAllocate(nowMs)) return denyWith(v, f, capacityDenial('accounts', st.accounts.capacity));
     if (pair < 0 && !st.pairs.canAllocate(nowMs)) return denyWith(v, f, capacityDenial('pairs', st.pairs.capacity));
     if (cfg.exposureOn) {
-      if (isOn(cfg.maxOpenOrders)) {
-        d = openOrdersRule(cfg, st.accounts.openOrders(acc));
+      // openOrdersRule, symbolExposureRule, accountExposureRule
+      if (reads.open + 1 > cfg.maxOpenOrders) {
+        d = openOrdersRule(cfg, reads.open);
         if (d !== null) return denyWith(v, f, d);
       }
-      if (isOn(cfg.maxPositionNotionalUsdt)) {
-        d = symbolExposureRule(cfg, Math.abs(st.pairs.positionCost(pair)), st.pairs.reservedSide(pair, f.side), notional);
-        if (d !== null) return denyWith(v, f, d);
+      if (cfg.maxPositionNotionalUsdt !== Infinity) {
+        const position = Math.abs(reads.posCost);
+        const reserved = f.side === SIDE_BUY ? reads.resBuy : f.side === SIDE_SELL ? reads.resSell : Math.max(reads.resBuy, reads.resSell);
+        if (position + reserved + notional > cfg.maxPositionNotionalUsdt) {
+          d = symbolExposureRule(cfg, position, reserved, notional);
+          if (d !== null) return denyWith(v, f, d);
+        }
       }
-      if (isOn(cfg.maxGrossNotionalUsdt)) {
-        d = accountExposureRule(cfg, st.accounts.grossPositions(acc), st.accounts.reserved(acc), notional);
+      if (reads.gross + reads.reserved + notional > cfg.maxGrossNotionalUsdt) {
+        d = accountExposureRule(cfg, reads.gross, reads.reserved, notional);
         if (d !== null) return denyWith(v, f, d);
       }
     }
@@ -327,19 +369,16 @@ export function checkControls(cfg: ControlsConfig, st: ControlsState, f: Control
   return v;
 }
 
-/** Refilled use of the enabled buckets, once per decision (kept in `v` for the commit and the quotas). */
-function readBuckets(cfg: ControlsConfig, st: ControlsState, acc: number, pair: number, nowMs: number, v: ControlsVerdict): void {
-  if (v.accSec === v.accSec) return;
-  v.accSec = isOn(cfg.accountPerS) ? st.accounts.bucketUsed(acc, B_SEC, cfg.accountPerS, 1000, nowMs) : 0;
-  v.accMin = isOn(cfg.accountPerMin) ? st.accounts.bucketUsed(acc, B_MIN, cfg.accountPerMin, 60_000, nowMs) : 0;
-  v.symSec = isOn(cfg.symbolPerS) ? st.pairs.bucketUsed(pair, B_SEC, cfg.symbolPerS, 1000, nowMs) : 0;
-  v.symMin = isOn(cfg.symbolPerMin) ? st.pairs.bucketUsed(pair, B_MIN, cfg.symbolPerMin, 60_000, nowMs) : 0;
+/** Refilled use of the four buckets (0 for one that is off), from the gathered record fields. */
+function refillBuckets(cfg: ControlsConfig, r: RecordReads, nowMs: number, v: ControlsVerdict): void {
+  v.accSec = cfg.accountPerS !== Infinity ? bucketUsed(r.accSecUsed, r.accSecAt, cfg.accountPerS, 1000, nowMs) : 0;
+  v.accMin = cfg.accountPerMin !== Infinity ? bucketUsed(r.accMinUsed, r.accMinAt, cfg.accountPerMin, 60_000, nowMs) : 0;
+  v.symSec = cfg.symbolPerS !== Infinity ? bucketUsed(r.symSecUsed, r.symSecAt, cfg.symbolPerS, 1000, nowMs) : 0;
+  v.symMin = cfg.symbolPerMin !== Infinity ? bucketUsed(r.symMinUsed, r.symMinAt, cfg.symbolPerMin, 60_000, nowMs) : 0;
 }
 
-/** Rule 6: account buckets (second, minute), then symbol buckets; cooldown = until the scope's buckets all have a token. */
-function throttle(cfg: ControlsConfig, st: ControlsState, acc: number, pair: number, nowMs: number, v: ControlsVerdict): Denial | null {
-  if (!cfg.rateOn) return null;
-  readBuckets(cfg, st, acc, pair, nowMs, v);
+/** Rule 6's denial: account buckets (second, minute), then symbol buckets; cooldown = until the scope's buckets all have a token. */
+function throttle(cfg: ControlsConfig, v: ControlsVerdict): Denial | null {
   let d: Denial | null = null;
   if (isOn(cfg.accountPerS)) d = throttleRule('throttle_account', 'rate.account_per_s', cfg.accountPerS, 1000, v.accSec);
   if (isOn(cfg.accountPerMin)) d = worse(d, throttleRule('throttle_account', 'rate.account_per_min', cfg.accountPerMin, 60_000, v.accMin));
@@ -367,41 +406,51 @@ const NEAR_SYMBOL = 1;
  */
 export function commitControls(cfg: ControlsConfig, st: ControlsState, f: ControlsFacts, nowMs: number, v: ControlsVerdict, allowed: boolean): ControlsVerdict {
   if (v.kind === V_REPLAY || !cfg.anyOn) return v;
+  const reads = v.reads;
   // per-account state exists for the throttles and the exposure rules only
-  if (allowed && (cfg.rateOn || cfg.exposureOn)) {
+  if (allowed && cfg.stateful) {
     let acc = v.acc;
     let pair = v.pair;
     if (acc < 0) acc = v.acc = st.accounts.ensure(f.accountKey, f.accountId, nowMs);
     if (acc >= 0 && pair < 0) pair = v.pair = st.pairs.ensure(f.accountKey, f.symKey, f.symbol ?? '', acc, nowMs);
     if (acc >= 0 && pair >= 0) {
-      st.accounts.touch(acc, nowMs);
-      st.pairs.touch(pair, nowMs);
       if (cfg.rateOn) {
-        readBuckets(cfg, st, acc, pair, nowMs, v);
-        if (isOn(cfg.accountPerS)) st.accounts.setBucket(acc, B_SEC, (v.accSec += 1), nowMs);
-        if (isOn(cfg.accountPerMin)) st.accounts.setBucket(acc, B_MIN, (v.accMin += 1), nowMs);
-        if (isOn(cfg.symbolPerS)) st.pairs.setBucket(pair, B_SEC, (v.symSec += 1), nowMs);
-        if (isOn(cfg.symbolPerMin)) st.pairs.setBucket(pair, B_MIN, (v.symMin += 1), nowMs);
+        // the check refilled the buckets (an allow passed rule 6); the token taken is added here
+        if (v.accSec !== v.accSec) {
+          st.gather(acc, pair, reads);
+          refillBuckets(cfg, reads, nowMs, v);
+        }
+        v.accSec += 1;
+        v.accMin += 1;
+        v.symSec += 1;
+        v.symMin += 1;
       }
+      st.takeTokens(acc, pair, nowMs, cfg.rateOn ? cfg.rateBits : 0, v);
       // reservations exist for the exposure rules only (rule 7); with those off nothing reads them
-      if (cfg.exposureOn && !v.reduceOnlyVerified && st.reservations.canCreate()) {
-        const price = notionalPrice(f.price, f.mid, f.markPrice);
-        const notional = v.notional === v.notional ? v.notional : 0;
-        st.reservations.create(f.accountKey, f.idKey, f.clientOrderId, acc, pair, f.symKey, f.side, f.qty, price === price ? price : 0, notional, nowMs);
-        v.reservedUsdt = notional;
+      if (cfg.exposureOn) {
+        if (!v.reduceOnlyVerified && st.reservations.canCreate()) {
+          const p = f.price > 0 ? f.price : f.mid > 0 ? f.mid : f.markPrice > 0 ? f.markPrice : 0; // notionalPrice, 0 = none
+          const notional = v.notional === v.notional ? v.notional : 0;
+          st.reservations.create(f.accountKey, f.idKey, f.idHash, f.clientOrderId, acc, pair, f.side, f.qty, p, notional, nowMs);
+          v.reservedUsdt = notional;
+        }
+        st.gather(acc, pair, reads);
+        nearAlerts(cfg, st, f, acc, pair, v);
       }
-      if (cfg.exposureOn) nearAlerts(cfg, st, f, acc, pair, v);
     }
   }
-  if (v.rememberable) v.dedupeRecord = st.dedupe.remember(f.accountKey, f.idKey, f.orderHash, nowMs);
-  if (!(cfg.rateOn || cfg.exposureOn)) {
+  if (v.rememberable) v.dedupeRecord = st.dedupe.rememberH(f.accountKey, f.idKey, f.idHash, f.orderHash, nowMs);
+  if (!cfg.stateful) {
     setNoQuotas(v);
     return v;
   }
-  // a rule-1 denial returned before the lookups
-  if (v.acc < 0) v.acc = st.accounts.findAccount(f.accountKey);
-  if (v.pair < 0) v.pair = st.pairs.findPair(f.accountKey, f.symKey);
-  fillQuotas(cfg, st, f, v.acc, v.pair, nowMs, v);
+  if (v.acc < 0 || v.pair < 0) {
+    // a rule-1 denial returned before the lookups, or the tables had no room
+    if (v.acc < 0) v.acc = st.accounts.findAccountH(f.accountKey, f.accountHash);
+    if (v.pair < 0) v.pair = st.pairs.findPairH(f.accountKey, f.symKey, f.pairHash);
+    st.gather(v.acc, v.pair, reads);
+  }
+  fillQuotas(cfg, f, nowMs, v);
   return v;
 }
 
@@ -415,63 +464,72 @@ function setNoQuotas(v: ControlsVerdict): void {
   v.accountExposureLeftUsdt = NaN;
 }
 
-/** §4: what the limits leave after this decision; null for a limit that is off; counts are integers. */
-function fillQuotas(cfg: ControlsConfig, st: ControlsState, f: ControlsFacts, acc: number, pair: number, nowMs: number, v: ControlsVerdict): void {
+/**
+ * §4: what the limits leave after this decision; null for a limit that is off; counts are integers.
+ * Reads `v.reads` (gathered after any change this decision made) and the buckets in `v`.
+ */
+function fillQuotas(cfg: ControlsConfig, f: ControlsFacts, nowMs: number, v: ControlsVerdict): void {
   v.quotasOn = true;
-  const a = st.accounts;
-  const p = st.pairs;
+  const r = v.reads;
   if (cfg.rateOn) {
-    readBuckets(cfg, st, acc, pair, nowMs, v);
+    if (v.accSec !== v.accSec) refillBuckets(cfg, r, nowMs, v);
     let pm = Infinity;
-    if (isOn(cfg.accountPerMin)) pm = tokensLeft(v.accMin, cfg.accountPerMin);
-    if (isOn(cfg.symbolPerMin)) pm = Math.min(pm, tokensLeft(v.symMin, cfg.symbolPerMin));
+    if (cfg.accountPerMin !== Infinity) pm = tokensLeft(v.accMin, cfg.accountPerMin);
+    if (cfg.symbolPerMin !== Infinity) pm = Math.min(pm, tokensLeft(v.symMin, cfg.symbolPerMin));
     v.tradesPmLeft = pm === Infinity ? NaN : pm;
     let ps = Infinity;
-    if (isOn(cfg.accountPerS)) ps = tokensLeft(v.accSec, cfg.accountPerS);
-    if (isOn(cfg.symbolPerS)) ps = Math.min(ps, tokensLeft(v.symSec, cfg.symbolPerS));
+    if (cfg.accountPerS !== Infinity) ps = tokensLeft(v.accSec, cfg.accountPerS);
+    if (cfg.symbolPerS !== Infinity) ps = Math.min(ps, tokensLeft(v.symSec, cfg.symbolPerS));
     v.ordersPsLeft = ps === Infinity ? NaN : ps;
   } else {
     v.tradesPmLeft = NaN;
     v.ordersPsLeft = NaN;
   }
-  v.openOrdersLeft = isOn(cfg.maxOpenOrders) ? Math.max(0, cfg.maxOpenOrders - a.openOrders(acc)) : NaN;
-  v.symbolExposureLeftUsdt = isOn(cfg.maxPositionNotionalUsdt)
-    ? Math.max(0, cfg.maxPositionNotionalUsdt - Math.abs(p.positionCost(pair)) - p.reservedSide(pair, f.side))
-    : NaN;
-  v.accountExposureLeftUsdt = isOn(cfg.maxGrossNotionalUsdt) ? Math.max(0, cfg.maxGrossNotionalUsdt - a.grossPositions(acc) - a.reserved(acc)) : NaN;
+  v.openOrdersLeft = cfg.maxOpenOrders !== Infinity ? Math.max(0, cfg.maxOpenOrders - r.open) : NaN;
+  if (cfg.maxPositionNotionalUsdt !== Infinity) {
+    const reserved = f.side === SIDE_BUY ? r.resBuy : f.side === SIDE_SELL ? r.resSell : Math.max(r.resBuy, r.resSell);
+    v.symbolExposureLeftUsdt = Math.max(0, cfg.maxPositionNotionalUsdt - Math.abs(r.posCost) - reserved);
+  } else v.symbolExposureLeftUsdt = NaN;
+  v.accountExposureLeftUsdt = cfg.maxGrossNotionalUsdt !== Infinity ? Math.max(0, cfg.maxGrossNotionalUsdt - r.gross - r.reserved) : NaN;
 }
 
+/** utilisation of a limit: value / max (a limit of 0 is full as soon as anything is used) */
+const utilization = (value: number, max: number): number => (max > 0 ? value / max : value > 0 ? Infinity : 0);
+
+/** LIMIT.NEAR once per crossing of alert_utilization (`v.reads` holds the records after this decision). */
 function nearAlerts(cfg: ControlsConfig, st: ControlsState, f: ControlsFacts, acc: number, pair: number, v: ControlsVerdict): void {
   const th = cfg.alertUtilization;
-  const a = st.accounts;
-  let flags = a.near(acc);
+  const r = v.reads;
+  let flags = r.accNear;
   const before = flags;
-  if (isOn(cfg.maxOpenOrders)) flags = cross(v, f, flags, NEAR_OPEN, 'max_open_orders', a.openOrders(acc), cfg.maxOpenOrders, th);
-  if (isOn(cfg.maxGrossNotionalUsdt)) flags = cross(v, f, flags, NEAR_GROSS, 'max_gross_notional_usdt', a.grossPositions(acc) + a.reserved(acc), cfg.maxGrossNotionalUsdt, th);
-  if (flags !== before) a.setNear(acc, flags);
-  if (isOn(cfg.maxPositionNotionalUsdt)) {
-    const p = st.pairs;
-    const used = Math.abs(p.positionCost(pair)) + p.reservedSide(pair, SIDE_NONE_MAX);
-    const pf = p.near(pair);
-    const nf = cross(v, f, pf, NEAR_SYMBOL, 'max_position_notional_usdt', used, cfg.maxPositionNotionalUsdt, th);
-    if (nf !== pf) p.setNear(pair, nf);
+  if (cfg.maxOpenOrders !== Infinity) {
+    if (utilization(r.open, cfg.maxOpenOrders) < th) flags &= ~NEAR_OPEN;
+    else if ((flags & NEAR_OPEN) === 0) flags = crossed(v, f, flags, NEAR_OPEN, 'max_open_orders', r.open, cfg.maxOpenOrders, th);
+  }
+  if (cfg.maxGrossNotionalUsdt !== Infinity) {
+    const used = r.gross + r.reserved;
+    if (utilization(used, cfg.maxGrossNotionalUsdt) < th) flags &= ~NEAR_GROSS;
+    else if ((flags & NEAR_GROSS) === 0) flags = crossed(v, f, flags, NEAR_GROSS, 'max_gross_notional_usdt', used, cfg.maxGrossNotionalUsdt, th);
+  }
+  if (flags !== before) st.accounts.setNear(acc, flags);
+  if (cfg.maxPositionNotionalUsdt !== Infinity) {
+    const used = Math.abs(r.posCost) + Math.max(r.resBuy, r.resSell);
+    const pf = r.pairNear;
+    let nf = pf;
+    if (utilization(used, cfg.maxPositionNotionalUsdt) < th) nf &= ~NEAR_SYMBOL;
+    else if ((pf & NEAR_SYMBOL) === 0) nf = crossed(v, f, pf, NEAR_SYMBOL, 'max_position_notional_usdt', used, cfg.maxPositionNotionalUsdt, th);
+    if (nf !== pf) st.pairs.setNear(pair, nf);
   }
 }
-/** reservedSide(pair, 0) = the larger side */
-const SIDE_NONE_MAX = 0;
 
-function cross(v: ControlsVerdict, f: ControlsFacts, flags: number, bit: number, limit: string, value: number, max: number, threshold: number): number {
-  const u = max > 0 ? value / max : value > 0 ? Infinity : 0;
-  if (u >= threshold) {
-    if ((flags & bit) !== 0) return flags;
-    addEvent(v, {
-      code: 'LIMIT.NEAR',
-      symbol: limit === 'max_position_notional_usdt' ? f.symbol : null,
-      details: { account_id: f.accountId, limit, value, max, utilization: u, threshold },
-    });
-    return flags | bit;
-  }
-  return flags & ~bit;
+/** A limit's utilisation just reached the threshold: the LIMIT.NEAR event, and the flag set. */
+function crossed(v: ControlsVerdict, f: ControlsFacts, flags: number, bit: number, limit: string, value: number, max: number, threshold: number): number {
+  addEvent(v, {
+    code: 'LIMIT.NEAR',
+    symbol: limit === 'max_position_notional_usdt' ? f.symbol : null,
+    details: { account_id: f.accountId, limit, value, max, utilization: utilization(value, max), threshold },
+  });
+  return flags | bit;
 }
 
 /** Check, then commit: the whole of §3 when the controls have the last word. */

@@ -1,12 +1,14 @@
 import { toFloat, toFloatPresent, truthy } from '../pyvalue.ts';
 import { symbolKey } from '../../shm/state/symbol-table.ts';
 import { canonicalSymbol, normalSide } from '../symbol.ts';
+import { keyHash } from './key-index.ts';
 import { SIDE_BUY, SIDE_NONE, SIDE_SELL } from './rules.ts';
 
 /**
  * What the controls read from a validated /pretrade/check request (controls.md §1), converted once,
- * outside the lock, like DecisionInput: strings are hashed here (53-bit symbolKey) so the critical
- * section only compares numbers. Absent numbers are NaN.
+ * outside the lock, like DecisionInput: strings are hashed here (53-bit symbolKey), and so are the
+ * index keys (30-bit keyHash of each table's key pair), so the critical section only compares numbers.
+ * Absent numbers are NaN.
  */
 export interface ControlsFacts {
   /** `account.account_id`, or "default" when absent, null or empty */
@@ -33,6 +35,12 @@ export interface ControlsFacts {
   idKey: number;
   /** 53-bit hash of the `order` object's text (0 without a client_order_id) */
   orderHash: number;
+  /** keyHash(accountKey, 0): the account index key */
+  accountHash: number;
+  /** keyHash(accountKey, symKey): the (account, symbol) index key */
+  pairHash: number;
+  /** keyHash(accountKey, idKey): the reservation and dedupe index key */
+  idHash: number;
 }
 
 export const DEFAULT_ACCOUNT = 'default';
@@ -56,11 +64,14 @@ export function controlsFacts(req: { account?: unknown; order?: unknown; market?
   const price = order.price === undefined || order.price === null ? NaN : toFloatPresent(order.price);
   const type = order.type;
   const cid = typeof order.client_order_id === 'string' && order.client_order_id !== '' ? order.client_order_id : null;
+  const accountKey = symbolKey(accountId);
+  const symKey = symbol === null ? 0 : symbolKey(symbol);
+  const idKey = cid === null ? 0 : symbolKey(cid);
   return {
     accountId,
-    accountKey: symbolKey(accountId),
+    accountKey,
     symbol,
-    symKey: symbol === null ? 0 : symbolKey(symbol),
+    symKey,
     side: s === 'buy' ? SIDE_BUY : s === 'sell' ? SIDE_SELL : SIDE_NONE,
     qty: toFloat(order.qty),
     price,
@@ -70,7 +81,10 @@ export function controlsFacts(req: { account?: unknown; order?: unknown; market?
     tsMs: typeof market.ts_ms === 'number' && Number.isFinite(market.ts_ms) ? market.ts_ms : NaN,
     reduceOnly: order.reduce_only === true,
     clientOrderId: cid,
-    idKey: cid === null ? 0 : symbolKey(cid),
+    idKey,
     orderHash: cid === null ? 0 : symbolKey(orderText ?? JSON.stringify(req.order)),
+    accountHash: keyHash(accountKey, 0),
+    pairHash: keyHash(accountKey, symKey),
+    idHash: keyHash(accountKey, idKey),
   };
 }

@@ -1,5 +1,6 @@
+import { Buffer } from 'node:buffer';
 import { symbolKey } from '../../shm/state/symbol-table.ts';
-import { KeyIndex } from './key-index.ts';
+import { keyHash, KeyIndex } from './key-index.ts';
 import { bucketUsed, SIDE_BUY, SIDE_SELL } from './rules.ts';
 
 /**
@@ -7,21 +8,31 @@ import { bucketUsed, SIDE_BUY, SIDE_SELL } from './rules.ts';
  * region of a (Shared)ArrayBuffer, typed-array views at fixed offsets computed from `ControlsSizes`,
  * fixed at start-up. Like GateState, nothing here locks: every call runs under the gate's lock (D23).
  *
- * Region layout (byte offsets from the region start, in this order; `bytesNeeded(sizes)` is the total):
+ * Region layout (byte offsets from the region start, in this order, each section starting at a multiple
+ * of 64 bytes — a cache line; `bytesNeeded(sizes)` is the total):
  *
  * | section          | type    | size                                   | content                                  |
  * | ---------------- | ------- | -------------------------------------- | ---------------------------------------- |
  * | ctl              | Float64 | 32 words                               | trading state, config generation, list heads, counters |
  * | accounts         | Float64 | accounts × 16                          | per account: key, buckets, open orders, reserved, Σ\|positions\| |
- * | pairs            | Float64 | pairs × 18                             | per (account, symbol): keys, buckets, position, reserved per side |
- * | reservations     | Float64 | reservations × 18                      | keys, side, qty, price, notional, filled, created, list links |
- * | dedupe           | Float64 | dedupeIds × 8                          | ring of remembered ids: keys, order hash, created, answer position |
- * | 4 key indexes    | Int32   | slotsFor(n) each (power of 2 ≥ 2n)     | record + 1 by hash of the record's keys (key-index.ts) |
+ * | pairs            | Float64 | pairs × 16                             | per (account, symbol): keys, buckets, position, reserved per side |
+ * | reservations     | Float64 | reservations × 32 (256 bytes)          | keys, state, side, qty, price, notional (first line), filled, created, list links (second), the client_order_id's UTF-16 text (last two) |
+ * | dedupe           | Float64 | dedupeIds × 8 (one line)               | ring of remembered ids: keys, order hash, created, answer position |
+ * | dedupe created   | Float64 | dedupeIds                              | the same ring's created times, compact (what expiry reads) |
+ * | account index    | Int32   | slotsFor(accounts) (power of 2 ≥ 2n)   | tagged entries: key hash bits + record + 1 (key-index.ts) |
+ * | pair index       | Int32   | slotsFor(pairs)                        | the same                                 |
+ * | id index         | Int32   | 2 × slotsFor(max(reservations, dedupeIds)) | the dedupe and reservation indexes interleaved (both keyed (account, client_order_id)) |
+ * | free reservations| Int32   | reservations                           | stack of free reservation records        |
  * | account text     | Uint16  | accounts × 64                          | account ids (for GET /ops/limits, events) |
  * | pair text        | Uint16  | pairs × 32                             | symbols (longer ones shown truncated)     |
- * | reservation text | Uint16  | reservations × 64                      | client_order_ids (RESERVATION.EXPIRED)   |
  * | answers          | Uint8   | answerBytes                            | ring arena of original answers (UTF-8)   |
  * | config           | Uint8   | configBytes                            | the live controls section (JSON, UTF-8)  |
+ *
+ * What a decision touches, with every control on: one index probe per table it looks up (the key's
+ * 32-bit hash was computed outside the lock, in ControlsFacts; a miss reads no record), the account and
+ * pair records, one reservation record (LIFO reuse: the one a post-trade outcome freed last, still in
+ * cache), the next dedupe record in the ring, and the answer arena's write position. No string is
+ * decoded on that path; the client_order_id is copied into its reservation record.
  *
  * Strings are interned as 53-bit hashes (symbolKey of src/core/state/symbol-table.ts): a collision
  * (≈1e-8 at these sizes) can only merge two ids' state. Capacity is fixed; when a table is full:
@@ -34,9 +45,11 @@ import { bucketUsed, SIDE_BUY, SIDE_SELL } from './rules.ts';
  * - reservations: records are freed on a final outcome (LIFO reuse); one that expired after partial
  *   fills is kept (for late fill records) and recycled oldest first; when every record is live, an order
  *   that must reserve is refused `controls_capacity_exhausted`.
- * - dedupe ids: expired ones are dropped in creation order; when every remembered id is still within the
- *   window, an order with a new client_order_id is refused `controls_capacity_exhausted`, with
- *   cooldown_ms = when the oldest expires.
+ * - dedupe ids: expired ones are dropped in creation order, at most DEDUPE_SWEEP_PER_CALL per decision
+ *   (amortised: a burst of expiries after a quiet spell is spread over the next decisions; a lookup that
+ *   finds an expired id drops it at once, so it is never answered from); when every remembered id is
+ *   still within the window, an order with a new client_order_id is refused
+ *   `controls_capacity_exhausted`, with cooldown_ms = when the oldest expires.
  * - answers: a byte ring; an answer overwritten before its id expired (arena too small for the window's
  *   traffic) cannot be replayed: the retry is refused `duplicate_client_order_id` (never decided twice).
  */
@@ -70,6 +83,8 @@ export const PAIR_SYMBOL_CHARS = 32;
 export const CLIENT_ORDER_ID_CHARS = 64;
 /** an account/pair untouched this long has full buckets again and may be evicted when flat */
 export const IDLE_MS = 60_000;
+/** expired dedupe ids dropped per decision at most (the rest on later decisions, or at once when the memory is full) */
+export const DEDUPE_SWEEP_PER_CALL = 4;
 
 // ctl words
 const C_INIT = 0;
@@ -82,6 +97,7 @@ const C_ACC_FREE = 6;
 const C_ACC_COUNT = 7;
 const C_PAIR_FREE = 8;
 const C_PAIR_COUNT = 9;
+/** free reservation records on the stack `resFree` (LIFO: the record a post-trade outcome freed last, still in cache, is reused first) */
 const C_RES_FREE = 10;
 const C_RES_LIVE_HEAD = 11;
 const C_RES_LIVE_TAIL = 12;
@@ -91,14 +107,22 @@ const C_RES_LIVE = 15;
 const C_RES_ENDED = 16;
 const C_DD_HEAD = 17;
 const C_DD_COUNT = 18;
+/** C_ANSWER_POS modulo the arena size: where the next answer is written */
+const C_ANSWER_OFF = 19;
+/** created time of the oldest live reservation (Infinity: none): the per-decision expiry test reads only this word */
+const C_RES_HEAD_CREATED = 20;
+/** dedupe entries in the id index, dead ones not removed yet included */
+const C_DD_ENTRIES = 21;
 const C_SIZE = 32;
 
-// fields shared by accounts and pairs
+// fields shared by accounts and pairs (16 words = two cache lines a record: what a decision reads is in both)
 const T_K1 = 0;
 const T_K2 = 1;
 const T_TOUCH = 2;
-const T_USED = 3;
-const T_NEXT = 4;
+/** free-list link: the next free record (-1: none) while free, T_IN_USE while in use */
+const T_LINK = 3;
+const T_IN_USE = -2;
+/** word 4: table-specific (P_ACC) */
 const T_TEXT_LEN = 5;
 /** bucket fields: [used, at] pairs */
 export const B_SEC = 6;
@@ -115,17 +139,17 @@ const A_POS_PAIRS = 15;
 const AS = 16;
 
 // pairs
+const P_ACC = 4;
 const P_QTY = 10;
 const P_COST = 11;
 const P_RES_BUY = 12;
 const P_RES_SELL = 13;
 const P_RES_LIVE = 14;
 const P_NEAR = 15;
-const P_ACC = 16;
-const P_LAST_FILL = 17;
-const PS = 18;
+const PS = 16;
 
-// reservations
+// reservations: what a lookup reads in the first cache line, what the lists and expiry read in the
+// second, the client_order_id's UTF-16 text (CLIENT_ORDER_ID_CHARS) in the last two
 const R_ACC_KEY = 0;
 const R_ID_KEY = 1;
 const R_STATE = 2;
@@ -142,8 +166,9 @@ const R_NEXT = 12;
 const R_ENDED_AT = 13;
 const R_TEXT_LEN = 14;
 const R_INDEXED = 15;
-const R_SYM_KEY = 16;
-const RS = 18;
+/** first word of the text (16 words = 64 UTF-16 code units) */
+const R_TEXT = 16;
+const RS = 32;
 
 export const RES_FREE = 0;
 export const RES_LIVE = 1;
@@ -157,6 +182,8 @@ const D_CREATED = 3;
 const D_ANSWER_POS = 4;
 const D_ANSWER_LEN = 5;
 const DS = 8;
+// the dedupe sweep's own compact ring: the created times (8 ids a cache line, read in order)
+const WS = 1;
 /** answer position markers */
 const ANSWER_PENDING = -1;
 const ANSWER_TOO_LONG = -2;
@@ -182,7 +209,11 @@ function layout(s: ControlsSizes): Layout {
   const u16: Layout['u16'] = {};
   const u8: Layout['u8'] = {};
   let off = 0;
+  const line = () => {
+    off = Math.ceil(off / 64) * 64;
+  };
   const F = (name: string, words: number) => {
+    line();
     f64[name] = [off, words];
     off += words * 8;
   };
@@ -191,23 +222,28 @@ function layout(s: ControlsSizes): Layout {
   F('pair', s.pairs * PS);
   F('res', s.reservations * RS);
   F('dd', s.dedupeIds * DS);
+  F('ddCreated', s.dedupeIds * WS);
   const I = (name: string, n: number) => {
+    line();
     i32[name] = [off, n];
     off += n * 4;
   };
   I('accIdx', KeyIndex.slotsFor(s.accounts));
   I('pairIdx', KeyIndex.slotsFor(s.pairs));
-  I('resIdx', KeyIndex.slotsFor(s.reservations));
-  I('ddIdx', KeyIndex.slotsFor(s.dedupeIds));
+  // reservations (way 1) and dedupe ids (way 0) interleaved: same key, same home, one cache line
+  I('idIdx', 2 * KeyIndex.slotsFor(Math.max(s.reservations, s.dedupeIds)));
+  I('resFree', s.reservations);
   const H = (name: string, n: number) => {
+    line();
     u16[name] = [off, n];
     off += n * 2;
   };
   H('accText', s.accounts * ACCOUNT_ID_CHARS);
   H('pairText', s.pairs * PAIR_SYMBOL_CHARS);
-  H('resText', s.reservations * CLIENT_ORDER_ID_CHARS);
+  line();
   u8.answers = [off, s.answerBytes];
   off += s.answerBytes;
+  line();
   u8.config = [off, s.configBytes];
   off += s.configBytes;
   return { bytes: Math.ceil(off / 8) * 8, f64, i32, u16, u8 };
@@ -255,7 +291,7 @@ abstract class RecordTable {
     this.d.fill(0);
     this.idx.clear();
     this.text.fill(0);
-    for (let r = 0; r < this.capacity; r++) this.d[r * this.stride + T_NEXT] = r + 1 < this.capacity ? r + 1 : -1;
+    for (let r = 0; r < this.capacity; r++) this.d[r * this.stride + T_LINK] = r + 1 < this.capacity ? r + 1 : -1;
     this.ctl[this.cFree] = 0;
     this.ctl[this.cCount] = 0;
   }
@@ -266,6 +302,11 @@ abstract class RecordTable {
 
   find(k1: number, k2: number): number {
     return this.idx.find(k1, k2);
+  }
+
+  /** `find` with the key's keyHash (computed outside the lock: ControlsFacts). */
+  findH(k1: number, k2: number, h: number): number {
+    return this.idx.findH(k1, k2, h);
   }
 
   /** A record can be had for a new key (free, or an idle one to evict). */
@@ -283,13 +324,12 @@ abstract class RecordTable {
       r = this.ctl[this.cFree] | 0;
     }
     const o = r * this.stride;
-    this.ctl[this.cFree] = this.d[o + T_NEXT];
+    this.ctl[this.cFree] = this.d[o + T_LINK];
     this.d.fill(0, o, o + this.stride);
     this.d[o + T_K1] = k1;
     this.d[o + T_K2] = k2;
     this.d[o + T_TOUCH] = nowMs;
-    this.d[o + T_USED] = 1;
-    this.d[o + T_NEXT] = -1;
+    this.d[o + T_LINK] = T_IN_USE;
     this.d[o + B_SEC + 1] = nowMs;
     this.d[o + B_MIN + 1] = nowMs;
     this.d[o + T_TEXT_LEN] = writeText(this.text, r * this.width, this.width, label);
@@ -301,9 +341,8 @@ abstract class RecordTable {
   protected evict(r: number): void {
     const o = r * this.stride;
     this.onEvict(r);
-    this.idx.remove(this.d[o + T_K1], this.d[o + T_K2]);
-    this.d[o + T_USED] = 0;
-    this.d[o + T_NEXT] = this.ctl[this.cFree];
+    this.idx.removeRecord(keyHash(this.d[o + T_K1], this.d[o + T_K2]), r);
+    this.d[o + T_LINK] = this.ctl[this.cFree];
     this.ctl[this.cFree] = r;
     this.ctl[this.cCount]--;
   }
@@ -313,7 +352,7 @@ abstract class RecordTable {
     let oldest = Infinity;
     for (let r = 0; r < this.capacity; r++) {
       const o = r * this.stride;
-      if (this.d[o + T_USED] === 1 && this.d[o + T_TOUCH] < oldest && nowMs - this.d[o + T_TOUCH] >= IDLE_MS && this.idle(r)) {
+      if (this.d[o + T_LINK] === T_IN_USE && this.d[o + T_TOUCH] < oldest && nowMs - this.d[o + T_TOUCH] >= IDLE_MS && this.idle(r)) {
         oldest = this.d[o + T_TOUCH];
         victim = r;
       }
@@ -355,7 +394,7 @@ abstract class RecordTable {
   }
 
   *records(): Generator<number> {
-    for (let r = 0; r < this.capacity; r++) if (this.d[r * this.stride + T_USED] === 1) yield r;
+    for (let r = 0; r < this.capacity; r++) if (this.d[r * this.stride + T_LINK] === T_IN_USE) yield r;
   }
 }
 
@@ -371,6 +410,11 @@ export class AccountTable extends RecordTable {
   /** The record of an account (by symbolKey(account_id)), or -1. */
   findAccount(key: number): number {
     return this.idx.find(key, 0);
+  }
+
+  /** `findAccount` with keyHash(key, 0) computed already (ControlsFacts.accountHash). */
+  findAccountH(key: number, h: number): number {
+    return this.idx.findH(key, 0, h);
   }
 
   /** The account's record, created when absent; -1 when the table is full of non-idle accounts. */
@@ -456,6 +500,11 @@ export class PairTable extends RecordTable {
     return this.idx.find(accountKey, symKey);
   }
 
+  /** `findPair` with keyHash(account key, symbol key) computed already (ControlsFacts.pairHash). */
+  findPairH(accountKey: number, symKey: number, h: number): number {
+    return this.idx.findH(accountKey, symKey, h);
+  }
+
   /** The pair's record, created when absent (under account record `acc`); -1 when full of non-idle pairs. */
   ensure(accountKey: number, symKey: number, symbol: string, acc: number, nowMs: number): number {
     const r = this.idx.find(accountKey, symKey);
@@ -481,7 +530,7 @@ export class PairTable extends RecordTable {
   evictAccountPairs(acc: number): void {
     for (let r = 0; r < this.capacity; r++) {
       const o = r * PS;
-      if (this.d[o + T_USED] === 1 && this.d[o + P_ACC] === acc) this.evict(r);
+      if (this.d[o + T_LINK] === T_IN_USE && this.d[o + P_ACC] === acc) this.evict(r);
     }
   }
 
@@ -509,9 +558,6 @@ export class PairTable extends RecordTable {
   }
   liveReservations(r: number): number {
     return r < 0 ? 0 : this.d[r * PS + P_RES_LIVE];
-  }
-  lastFillMs(r: number): number {
-    return this.d[r * PS + P_LAST_FILL];
   }
   near(r: number): number {
     return this.d[r * PS + P_NEAR];
@@ -554,7 +600,6 @@ export class PairTable extends RecordTable {
     } else nc = nq * price;
     this.d[o + P_QTY] = nq;
     this.d[o + P_COST] = nc;
-    this.d[o + P_LAST_FILL] = nowMs;
     this.d[o + T_TOUCH] = nowMs;
     const acc = this.d[o + P_ACC] | 0;
     this.accounts.touch(acc, nowMs);
@@ -591,11 +636,16 @@ export class ReservationBook {
   private readonly accounts: AccountTable;
   private readonly pairs: PairTable;
 
-  constructor(d: Float64Array, idx: KeyIndex, text: Uint16Array, ctl: Float64Array, accounts: AccountTable, pairs: PairTable) {
+  /** `d` and `text` view the same bytes: a record's text lives in its last words (R_TEXT). */
+  /** stack of free records (C_RES_FREE of them): taking one reads this hot word, not the record */
+  private readonly freeStack: Int32Array;
+
+  constructor(d: Float64Array, freeStack: Int32Array, idx: KeyIndex, ctl: Float64Array, accounts: AccountTable, pairs: PairTable) {
     this.d = d;
+    this.freeStack = freeStack;
     this.capacity = d.length / RS;
     this.idx = idx;
-    this.text = text;
+    this.text = new Uint16Array(d.buffer, d.byteOffset, d.length * 4);
     this.ctl = ctl;
     this.accounts = accounts;
     this.pairs = pairs;
@@ -604,11 +654,12 @@ export class ReservationBook {
   init(): void {
     this.d.fill(0);
     this.idx.clear();
-    this.text.fill(0);
-    for (let r = 0; r < this.capacity; r++) this.d[r * RS + R_NEXT] = r + 1 < this.capacity ? r + 1 : -1;
-    this.ctl[C_RES_FREE] = 0;
+    // records 0, 1, 2, … are taken first
+    for (let i = 0; i < this.capacity; i++) this.freeStack[i] = this.capacity - 1 - i;
+    this.ctl[C_RES_FREE] = this.capacity;
     this.ctl[C_RES_LIVE_HEAD] = -1;
     this.ctl[C_RES_LIVE_TAIL] = -1;
+    this.ctl[C_RES_HEAD_CREATED] = Infinity;
     this.ctl[C_RES_END_HEAD] = -1;
     this.ctl[C_RES_END_TAIL] = -1;
     this.ctl[C_RES_LIVE] = 0;
@@ -630,7 +681,7 @@ export class ReservationBook {
 
   /** A new reservation can be stored (a free record, or an ended one to recycle). */
   canCreate(): boolean {
-    return this.ctl[C_RES_FREE] >= 0 || this.ctl[C_RES_END_HEAD] >= 0;
+    return this.ctl[C_RES_FREE] > 0 || this.ctl[C_RES_END_HEAD] >= 0;
   }
 
   state(r: number): number {
@@ -659,33 +710,34 @@ export class ReservationBook {
   }
   clientOrderId(r: number): string | null {
     const len = this.d[r * RS + R_TEXT_LEN];
-    return this.d[r * RS + R_ID_KEY] === 0 ? null : readText(this.text, r * CLIENT_ORDER_ID_CHARS, len);
+    return this.d[r * RS + R_ID_KEY] === 0 ? null : readText(this.text, (r * RS + R_TEXT) * 4, len);
   }
 
   /**
    * Stores a live reservation of `notional` (remaining qty × `price`) for account record `acc` and pair
-   * record `pair`. `idKey` 0 = anonymous (TTL only). A keyed one replaces an ended record of the same
-   * key; if a *live* one holds the key (dedupe off and an id reused), the new one is stored unkeyed.
-   * Returns the record, or -1 when every record is live (the caller checked `canCreate`).
+   * record `pair`. `idKey` 0 = anonymous (TTL only); `idHash` = keyHash(accountKey, idKey) (ControlsFacts).
+   * A keyed one replaces an ended record of the same key; if a *live* one holds the key (dedupe off and
+   * an id reused), the new one is stored unkeyed. Returns the record, or -1 when every record is live
+   * (the caller checked `canCreate`).
    */
-  create(accountKey: number, idKey: number, clientOrderId: string | null, acc: number, pair: number, symKey: number, side: number, qty: number, price: number, notional: number, nowMs: number): number {
+  create(accountKey: number, idKey: number, idHash: number, clientOrderId: string | null, acc: number, pair: number, side: number, qty: number, price: number, notional: number, nowMs: number): number {
     let indexed = idKey !== 0;
     if (indexed) {
-      const old = this.idx.find(accountKey, idKey);
+      const old = this.idx.findH(accountKey, idKey, idHash);
       if (old >= 0) {
         if (this.d[old * RS + R_STATE] === RES_ENDED) this.recycleEnded(old);
         else indexed = false;
       }
     }
-    let r = this.ctl[C_RES_FREE] | 0;
-    if (r < 0) {
-      r = this.ctl[C_RES_END_HEAD] | 0;
-      if (r < 0) return -1;
-      this.recycleEnded(r);
-      r = this.ctl[C_RES_FREE] | 0;
+    if (this.ctl[C_RES_FREE] === 0) {
+      const oldest = this.ctl[C_RES_END_HEAD] | 0;
+      if (oldest < 0) return -1;
+      this.recycleEnded(oldest);
     }
+    const top = (this.ctl[C_RES_FREE] | 0) - 1;
+    const r = this.freeStack[top];
+    this.ctl[C_RES_FREE] = top;
     const o = r * RS;
-    this.ctl[C_RES_FREE] = this.d[o + R_NEXT];
     const d = this.d;
     d[o + R_ACC_KEY] = accountKey;
     d[o + R_ID_KEY] = idKey;
@@ -700,9 +752,8 @@ export class ReservationBook {
     d[o + R_CREATED] = nowMs;
     d[o + R_ENDED_AT] = 0;
     d[o + R_INDEXED] = indexed ? 1 : 0;
-    d[o + R_SYM_KEY] = symKey;
-    d[o + R_TEXT_LEN] = clientOrderId === null ? 0 : writeText(this.text, r * CLIENT_ORDER_ID_CHARS, CLIENT_ORDER_ID_CHARS, clientOrderId);
-    if (indexed) this.idx.insert(accountKey, idKey, r);
+    d[o + R_TEXT_LEN] = clientOrderId === null ? 0 : writeText(this.text, o * 4 + R_TEXT * 4, CLIENT_ORDER_ID_CHARS, clientOrderId);
+    if (indexed) this.idx.insertH(idHash, r);
     this.link(r, C_RES_LIVE_HEAD, C_RES_LIVE_TAIL);
     this.ctl[C_RES_LIVE]++;
     this.accounts.addOpen(acc, 1, notional);
@@ -751,9 +802,14 @@ export class ReservationBook {
       this.link(r, C_RES_END_HEAD, C_RES_END_TAIL);
       this.ctl[C_RES_ENDED]++;
     } else {
-      if (this.d[o + R_INDEXED] === 1) this.idx.remove(this.d[o + R_ACC_KEY], this.d[o + R_ID_KEY]);
+      if (this.d[o + R_INDEXED] === 1) this.unindex(r);
       this.free(r);
     }
+  }
+
+  /** Some live reservation was created at or before `nowMs − ttlMs` (one word read). */
+  expiryDue(nowMs: number, ttlMs: number): boolean {
+    return this.ctl[C_RES_HEAD_CREATED] + ttlMs <= nowMs;
   }
 
   /**
@@ -761,6 +817,7 @@ export class ReservationBook {
    * RESERVATION.EXPIRED; `null` (no allocation) when none is due — the common case costs one comparison.
    */
   expireDue(nowMs: number, ttlMs: number): ExpiredReservation[] | null {
+    if (!this.expiryDue(nowMs, ttlMs)) return null;
     let out: ExpiredReservation[] | null = null;
     for (;;) {
       const r = this.ctl[C_RES_LIVE_HEAD] | 0;
@@ -797,28 +854,38 @@ export class ReservationBook {
   }
 
   private recycleEnded(r: number): void {
-    const o = r * RS;
     this.unlink(r, C_RES_END_HEAD, C_RES_END_TAIL);
     this.ctl[C_RES_ENDED]--;
-    this.idx.remove(this.d[o + R_ACC_KEY], this.d[o + R_ID_KEY]);
+    this.unindex(r);
     this.free(r);
+  }
+
+  private unindex(r: number): void {
+    const o = r * RS;
+    this.idx.removeRecord(keyHash(this.d[o + R_ACC_KEY], this.d[o + R_ID_KEY]), r);
   }
 
   private free(r: number): void {
     const o = r * RS;
     this.d[o + R_STATE] = RES_FREE;
     this.d[o + R_PREV] = -1;
-    this.d[o + R_NEXT] = this.ctl[C_RES_FREE];
-    this.ctl[C_RES_FREE] = r;
+    this.d[o + R_NEXT] = -1;
+    const top = this.ctl[C_RES_FREE] | 0;
+    this.freeStack[top] = r;
+    this.ctl[C_RES_FREE] = top + 1;
   }
 
+  /** Appends `r` to a list (live: C_RES_LIVE_HEAD/TAIL, ended: C_RES_END_HEAD/TAIL); the live head's created time is kept in ctl. */
   private link(r: number, cHead: number, cTail: number): void {
     const o = r * RS;
     const tail = this.ctl[cTail] | 0;
     this.d[o + R_PREV] = tail;
     this.d[o + R_NEXT] = -1;
     if (tail >= 0) this.d[tail * RS + R_NEXT] = r;
-    else this.ctl[cHead] = r;
+    else {
+      this.ctl[cHead] = r;
+      if (cHead === C_RES_LIVE_HEAD) this.ctl[C_RES_HEAD_CREATED] = this.d[o + R_CREATED];
+    }
     this.ctl[cTail] = r;
   }
 
@@ -827,7 +894,10 @@ export class ReservationBook {
     const prev = this.d[o + R_PREV] | 0;
     const next = this.d[o + R_NEXT] | 0;
     if (prev >= 0) this.d[prev * RS + R_NEXT] = next;
-    else this.ctl[cHead] = next;
+    else {
+      this.ctl[cHead] = next;
+      if (cHead === C_RES_LIVE_HEAD) this.ctl[C_RES_HEAD_CREATED] = next >= 0 ? this.d[next * RS + R_CREATED] : Infinity;
+    }
     if (next >= 0) this.d[next * RS + R_PREV] = prev;
     else this.ctl[cTail] = prev;
   }
@@ -843,55 +913,110 @@ const decoder = new TextDecoder();
  * later ones is detected (position older than one arena length) instead of being read corrupted.
  * The answer is stored after the decision is encoded (outside the decision's critical section, in a
  * second short one): between the two the record is "pending".
+ *
+ * Expiry is amortised: `sweep` drops at most DEDUPE_SWEEP_PER_CALL expired ids from the head of the
+ * ring, reading only the compact created times and leaving the index alone: an entry whose record left
+ * the ring is dead, skipped and removed by the probes that meet it and by each insertion's cleaning of
+ * the cache line it touches (KeyIndex.cleanLine), with a full cleaning when dead entries would fill
+ * more than a quarter of the index (`C_DD_ENTRIES`). `find` treats an expired id it meets as absent
+ * (and drops its entry), so what a decision sees is exactly "remembered within the window".
  */
 export class DedupeMemory {
   readonly capacity: number;
   private readonly d: Float64Array;
+  /** created time per record: the sweep reads these, not the records */
+  private readonly w: Float64Array;
+  /** dead entries a probe removed (KeyIndex.findLive) */
+  private readonly removed = new Int32Array(1);
   private readonly idx: KeyIndex;
   private readonly ctl: Float64Array;
   private readonly arena: Uint8Array;
+  /** the arena as a Buffer: `write` encodes UTF-8 in place, without a subarray or a result object */
+  private readonly arenaBuf: Buffer;
 
-  constructor(d: Float64Array, idx: KeyIndex, ctl: Float64Array, arena: Uint8Array) {
+  constructor(d: Float64Array, w: Float64Array, idx: KeyIndex, ctl: Float64Array, arena: Uint8Array) {
     this.d = d;
+    this.w = w;
     this.capacity = d.length / DS;
     this.idx = idx;
     this.ctl = ctl;
     this.arena = arena;
+    this.arenaBuf = Buffer.from(arena.buffer, arena.byteOffset, arena.length);
   }
 
   init(): void {
     this.d.fill(0);
+    this.w.fill(0);
     this.idx.clear();
     this.ctl[C_DD_HEAD] = 0;
     this.ctl[C_DD_COUNT] = 0;
+    this.ctl[C_DD_ENTRIES] = 0;
     this.ctl[C_ANSWER_POS] = 0;
+    this.ctl[C_ANSWER_OFF] = 0;
   }
 
+  /** ids in the ring (expired ones not swept yet included) */
   get count(): number {
     return this.ctl[C_DD_COUNT];
   }
 
-  /** Forgets every id created at or before `nowMs − windowMs` (age ≥ window: a new decision). */
-  sweep(nowMs: number, windowMs: number): void {
-    const d = this.d;
-    while (this.ctl[C_DD_COUNT] > 0) {
-      const r = this.ctl[C_DD_HEAD] | 0;
-      const o = r * DS;
-      if (d[o + D_CREATED] + windowMs > nowMs) return;
-      this.idx.remove(d[o + D_ACC_KEY], d[o + D_ID_KEY]);
-      d[o + D_ACC_KEY] = 0;
-      this.ctl[C_DD_HEAD] = r + 1 === this.capacity ? 0 : r + 1;
-      this.ctl[C_DD_COUNT]--;
+  /**
+   * Forgets ids created at or before `nowMs − windowMs` (age ≥ window: a new decision), oldest first, at
+   * most `limit` of them (DEDUPE_SWEEP_PER_CALL by default; Infinity = all).
+   */
+  sweep(nowMs: number, windowMs: number, limit = DEDUPE_SWEEP_PER_CALL): void {
+    const w = this.w;
+    const ctl = this.ctl;
+    for (let n = 0; n < limit && ctl[C_DD_COUNT] > 0; n++) {
+      const r = ctl[C_DD_HEAD] | 0;
+      if (w[r * WS] + windowMs > nowMs) return;
+      // its index entry is dead from now on (the record is outside the live range)
+      ctl[C_DD_HEAD] = r + 1 === this.capacity ? 0 : r + 1;
+      ctl[C_DD_COUNT]--;
     }
   }
 
-  /** The record of (account key, id key), or -1 (sweep first: a found record is within the window). */
-  find(accountKey: number, idKey: number): number {
-    return this.idx.find(accountKey, idKey);
+  /** Record `r` is in the ring (remembered, possibly expired and not swept yet). */
+  private live(r: number): boolean {
+    let i = r - this.ctl[C_DD_HEAD];
+    if (i < 0) i += this.capacity;
+    return i < this.ctl[C_DD_COUNT];
+  }
+
+  /** index entries (dead ones not removed yet included) */
+  get entries(): number {
+    return this.ctl[C_DD_ENTRIES];
+  }
+
+  /** The record of (account key, id key) remembered within the window, or -1. */
+  find(accountKey: number, idKey: number, nowMs: number, windowMs: number): number {
+    return this.findH(accountKey, idKey, keyHash(accountKey, idKey), nowMs, windowMs);
+  }
+
+  /** `find` with keyHash(account key, id key) computed already (ControlsFacts.idHash). */
+  findH(accountKey: number, idKey: number, h: number, nowMs: number, windowMs: number): number {
+    const ctl = this.ctl;
+    const removed = this.removed;
+    removed[0] = 0;
+    const r = this.idx.findLive(accountKey, idKey, h, ctl[C_DD_HEAD], ctl[C_DD_COUNT], this.capacity, removed);
+    ctl[C_DD_ENTRIES] -= removed[0];
+    if (r < 0) return -1;
+    if (this.d[r * DS + D_CREATED] + windowMs > nowMs) return r;
+    // expired, not swept yet: its entry goes now (its ring slot when the sweep reaches it)
+    this.idx.removeRecord(h, r);
+    ctl[C_DD_ENTRIES]--;
+    return -1;
   }
 
   get full(): boolean {
     return this.ctl[C_DD_COUNT] >= this.capacity;
+  }
+
+  /** Room for one more id: when the ring is full, every expired id is swept first. */
+  hasRoom(nowMs: number, windowMs: number): boolean {
+    if (this.ctl[C_DD_COUNT] < this.capacity) return true;
+    this.sweep(nowMs, windowMs, Infinity);
+    return this.ctl[C_DD_COUNT] < this.capacity;
   }
 
   /** creation time of the oldest remembered id (NaN when empty) */
@@ -908,7 +1033,18 @@ export class DedupeMemory {
 
   /** Remembers a new id (absent, memory not full: the caller checked) with its answer pending. */
   remember(accountKey: number, idKey: number, orderHash: number, nowMs: number): number {
-    let r = (this.ctl[C_DD_HEAD] + this.ctl[C_DD_COUNT]) | 0;
+    return this.rememberH(accountKey, idKey, keyHash(accountKey, idKey), orderHash, nowMs);
+  }
+
+  /** `remember` with keyHash(account key, id key) computed already (ControlsFacts.idHash). */
+  rememberH(accountKey: number, idKey: number, h: number, orderHash: number, nowMs: number): number {
+    const ctl = this.ctl;
+    const head = ctl[C_DD_HEAD];
+    const count = ctl[C_DD_COUNT];
+    // dead entries: those of the line this insertion touches anyway; all of them when they pile up
+    ctl[C_DD_ENTRIES] -= this.idx.cleanLine(h, head, count, this.capacity);
+    if (ctl[C_DD_ENTRIES] - count > this.idx.slots >> 2) ctl[C_DD_ENTRIES] -= this.idx.cleanAll(head, count, this.capacity);
+    let r = (head + count) | 0;
     if (r >= this.capacity) r -= this.capacity;
     const o = r * DS;
     const d = this.d;
@@ -918,8 +1054,10 @@ export class DedupeMemory {
     d[o + D_CREATED] = nowMs;
     d[o + D_ANSWER_POS] = ANSWER_PENDING;
     d[o + D_ANSWER_LEN] = 0;
-    this.idx.insert(accountKey, idKey, r);
-    this.ctl[C_DD_COUNT]++;
+    this.w[r * WS] = nowMs;
+    this.idx.insertH(h, r);
+    ctl[C_DD_ENTRIES]++;
+    ctl[C_DD_COUNT]++;
     return r;
   }
 
@@ -932,23 +1070,25 @@ export class DedupeMemory {
     if (r < 0) return false;
     const o = r * DS;
     const d = this.d;
-    if (d[o + D_ACC_KEY] !== accountKey || d[o + D_ID_KEY] !== idKey || d[o + D_ANSWER_POS] !== ANSWER_PENDING) return false;
+    if (d[o + D_ACC_KEY] !== accountKey || d[o + D_ID_KEY] !== idKey || d[o + D_ANSWER_POS] !== ANSWER_PENDING || !this.live(r)) return false;
     const size = this.arena.length;
     const max = text.length * 3;
     if (max > size / 4) {
       d[o + D_ANSWER_POS] = ANSWER_TOO_LONG;
       return false;
     }
-    let pos = this.ctl[C_ANSWER_POS];
-    let off = pos % size;
+    const ctl = this.ctl;
+    let pos = ctl[C_ANSWER_POS];
+    let off = ctl[C_ANSWER_OFF];
     if (off + max > size) {
       pos += size - off;
       off = 0;
     }
-    const { written } = encoder.encodeInto(text, this.arena.subarray(off, off + max));
+    const written = this.arenaBuf.write(text, off, max, 'utf8');
     d[o + D_ANSWER_POS] = pos;
     d[o + D_ANSWER_LEN] = written;
-    this.ctl[C_ANSWER_POS] = pos + written;
+    ctl[C_ANSWER_POS] = pos + written;
+    ctl[C_ANSWER_OFF] = off + written;
     return true;
   }
 
@@ -963,6 +1103,35 @@ export class DedupeMemory {
     const off = pos % size;
     return decoder.decode(this.arena.slice(off, off + this.d[o + D_ANSWER_LEN]));
   }
+}
+
+/**
+ * What a decision reads from its account and pair records, gathered by one call (`ControlsState.gather`)
+ * into number fields: the rules then compare plain numbers. (Reading them through one small method each
+ * cost more than the reads: every call that returns a double not inlined by the compiler allocates it.)
+ * A record that does not exist yet reads as zeros (buckets full).
+ */
+export class RecordReads {
+  /** pair: signed position qty and entry notional, reserved notional per side, LIMIT.NEAR flags */
+  posQty = 0;
+  posCost = 0;
+  resBuy = 0;
+  resSell = 0;
+  pairNear = 0;
+  /** account: open orders, reserved notional, Σ|positions|, LIMIT.NEAR flags */
+  open = 0;
+  reserved = 0;
+  gross = 0;
+  accNear = 0;
+  /** buckets as stored: tokens used and when (refill to now with rules.ts bucketUsed) */
+  accSecUsed = 0;
+  accSecAt = 0;
+  accMinUsed = 0;
+  accMinAt = 0;
+  symSecUsed = 0;
+  symSecAt = 0;
+  symMinUsed = 0;
+  symMinAt = 0;
 }
 
 /** The desk-control region: sub-tables plus the trading-state word, the live config and `lostFills`. */
@@ -992,8 +1161,9 @@ export class ControlsState {
     const dd = F('dd');
     this.accounts = new AccountTable(acc, new KeyIndex(I('accIdx'), acc, AS, T_K1, T_K2), H('accText'), this.ctl);
     this.pairs = new PairTable(pair, new KeyIndex(I('pairIdx'), pair, PS, T_K1, T_K2), H('pairText'), this.ctl, this.accounts);
-    this.reservations = new ReservationBook(res, new KeyIndex(I('resIdx'), res, RS, R_ACC_KEY, R_ID_KEY), H('resText'), this.ctl, this.accounts, this.pairs);
-    this.dedupe = new DedupeMemory(dd, new KeyIndex(I('ddIdx'), dd, DS, D_ACC_KEY, D_ID_KEY), this.ctl, B('answers'));
+    const ids = I('idIdx');
+    this.reservations = new ReservationBook(res, I('resFree'), new KeyIndex(ids, res, RS, R_ACC_KEY, R_ID_KEY, 2, 1), this.ctl, this.accounts, this.pairs);
+    this.dedupe = new DedupeMemory(dd, F('ddCreated'), new KeyIndex(ids, dd, DS, D_ACC_KEY, D_ID_KEY, 2, 0), this.ctl, B('answers'));
     const pairs = this.pairs;
     this.accounts.onEvictAccount = (r) => pairs.evictAccountPairs(r);
     this.configBytes = B('config');
@@ -1001,6 +1171,84 @@ export class ControlsState {
 
   static bytesNeeded(sizes: ControlsSizes): number {
     return layout(sizes).bytes;
+  }
+
+  /** Reads account record `acc` and pair record `pair` (-1: not created yet: zeros) into `out`. */
+  gather(acc: number, pair: number, out: RecordReads): void {
+    if (acc >= 0) {
+      const a = this.accounts.d;
+      const o = acc * AS;
+      out.open = a[o + A_OPEN];
+      out.reserved = a[o + A_RESERVED];
+      out.gross = a[o + A_GROSS];
+      out.accNear = a[o + A_NEAR];
+      out.accSecUsed = a[o + B_SEC];
+      out.accSecAt = a[o + B_SEC + 1];
+      out.accMinUsed = a[o + B_MIN];
+      out.accMinAt = a[o + B_MIN + 1];
+    } else {
+      out.open = 0;
+      out.reserved = 0;
+      out.gross = 0;
+      out.accNear = 0;
+      out.accSecUsed = 0;
+      out.accSecAt = 0;
+      out.accMinUsed = 0;
+      out.accMinAt = 0;
+    }
+    if (pair >= 0) {
+      const p = this.pairs.d;
+      const o = pair * PS;
+      out.posQty = p[o + P_QTY];
+      out.posCost = p[o + P_COST];
+      out.resBuy = p[o + P_RES_BUY];
+      out.resSell = p[o + P_RES_SELL];
+      out.pairNear = p[o + P_NEAR];
+      out.symSecUsed = p[o + B_SEC];
+      out.symSecAt = p[o + B_SEC + 1];
+      out.symMinUsed = p[o + B_MIN];
+      out.symMinAt = p[o + B_MIN + 1];
+    } else {
+      out.posQty = 0;
+      out.posCost = 0;
+      out.resBuy = 0;
+      out.resSell = 0;
+      out.pairNear = 0;
+      out.symSecUsed = 0;
+      out.symSecAt = 0;
+      out.symMinUsed = 0;
+      out.symMinAt = 0;
+    }
+  }
+
+  /**
+   * An allowed decision's bookkeeping on its account and pair records: both touched at `nowMs`, and each
+   * enabled bucket (`on` bits: 1 account/s, 2 account/min, 4 symbol/s, 8 symbol/min) set to its use in
+   * `b` (refilled to `nowMs`, the token taken included).
+   */
+  takeTokens(acc: number, pair: number, nowMs: number, on: number, b: { accSec: number; accMin: number; symSec: number; symMin: number }): void {
+    const a = this.accounts.d;
+    const p = this.pairs.d;
+    const oa = acc * AS;
+    const op = pair * PS;
+    a[oa + T_TOUCH] = nowMs;
+    p[op + T_TOUCH] = nowMs;
+    if ((on & 1) !== 0) {
+      a[oa + B_SEC] = b.accSec;
+      a[oa + B_SEC + 1] = nowMs;
+    }
+    if ((on & 2) !== 0) {
+      a[oa + B_MIN] = b.accMin;
+      a[oa + B_MIN + 1] = nowMs;
+    }
+    if ((on & 4) !== 0) {
+      p[op + B_SEC] = b.symSec;
+      p[op + B_SEC + 1] = nowMs;
+    }
+    if ((on & 8) !== 0) {
+      p[op + B_MIN] = b.symMin;
+      p[op + B_MIN + 1] = nowMs;
+    }
   }
 
   /** A fresh region in its own buffer (shared when `shared`), initialised. */

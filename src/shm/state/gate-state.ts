@@ -2,6 +2,10 @@ import { SortedWindow } from './sorted-window.ts';
 import { OutcomeWindow } from './outcome-window.ts';
 import { SymbolTable } from './symbol-table.ts';
 import { RecentKeys } from './recent-keys.ts';
+// The one import from outside src/shm: the desk-controls region's layout still lives with the controls
+// core while that is being optimised (issue 13); it is to move here (src/shm/state/) once it settles,
+// which makes src/shm a leaf again (docs/shared-memory.md section 9).
+import { ControlsState, type ControlsSizes } from '../../core/controls/state.ts';
 
 /**
  * Every piece of mutable decision state, laid out in one buffer with fixed offsets, so the same bytes
@@ -42,7 +46,26 @@ export interface StateSizes {
   symbolSlots: number;
   symbolMaxEntries: number;
   recentSuccessKeys: number;
+  /** the desk-controls region (controls.md): capacity of its tables and arenas */
+  controls: ControlsSizes;
 }
+
+/**
+ * The desk-controls region of a gate started without a `controls:` section. The region always exists:
+ * positions are kept from post-trade fills whatever the configuration (a verified reduce-only order
+ * passes the reference's halts, controls.md §0), and POST /ops/limits can turn controls on at run time.
+ * These capacities are modest (≈ 1.6 MiB instead of the 13.2 MiB of DEFAULT_CONTROLS_SIZES, which a gate
+ * with a `controls:` section gets: src/config/service.ts); a desk that switches limits on live at scale
+ * starts with a `controls:` section (even `controls: {}`) to get the full tables.
+ */
+export const MODEST_CONTROLS_SIZES: Readonly<ControlsSizes> = Object.freeze({
+  accounts: 64,
+  pairs: 1024,
+  reservations: 1024,
+  dedupeIds: 1024,
+  answerBytes: 1024 * 1024,
+  configBytes: 64 * 1024,
+});
 
 export const DEFAULT_SIZES: StateSizes = {
   latencySamples: 8192,
@@ -52,6 +75,7 @@ export const DEFAULT_SIZES: StateSizes = {
   symbolSlots: 16384,
   symbolMaxEntries: 10_000,
   recentSuccessKeys: 16_384,
+  controls: MODEST_CONTROLS_SIZES,
 };
 
 interface Layout {
@@ -59,6 +83,8 @@ interface Layout {
   f64: Record<string, [number, number]>;
   i32: Record<string, [number, number]>;
   u8: Record<string, [number, number]>;
+  /** byte offset of the desk-controls region (8-aligned; ControlsState.bytesNeeded(sizes.controls) bytes) */
+  controls: number;
 }
 
 function layout(s: StateSizes): Layout {
@@ -91,7 +117,10 @@ function layout(s: StateSizes): Layout {
   for (const name of ['latMeta', 'warnMeta', 'trapRawMeta', 'trapCancelMeta', 'outcomeMeta', 'symbolMeta', 'recentMeta']) i(name, 4);
   u8.outcomeFailed = [off, s.outcomeSlots];
   off += s.outcomeSlots;
-  return { bytes: Math.ceil(off / 8) * 8, f64, i32, u8 };
+  // the desk-controls region, cache-line aligned (its own sections are 64-byte aligned from its start)
+  const controls = Math.ceil(off / 64) * 64;
+  off = controls + ControlsState.bytesNeeded(s.controls);
+  return { bytes: Math.ceil(off / 8) * 8, f64, i32, u8, controls };
 }
 
 export interface RiskLimits {
@@ -111,6 +140,8 @@ export class GateState {
   readonly outcomes: OutcomeWindow;
   readonly symbols: SymbolTable;
   readonly recentSuccess: RecentKeys;
+  /** the desk-controls region (controls.md: trading state, live limits, positions, reservations, ids) */
+  readonly controls: ControlsState;
 
   /** Views over an existing buffer (e.g. a SharedArrayBuffer received by a worker). */
   constructor(buffer: ArrayBuffer | SharedArrayBuffer, sizes: StateSizes) {
@@ -128,6 +159,7 @@ export class GateState {
     this.outcomes = new OutcomeWindow(I('outcomeMeta'), F('outcomeTimes'), new Uint8Array(buffer, l.u8.outcomeFailed[0], l.u8.outcomeFailed[1]));
     this.symbols = new SymbolTable(I('symbolMeta'), F('symbols'), sizes.symbolMaxEntries);
     this.recentSuccess = new RecentKeys(I('recentMeta'), F('recentKeys'));
+    this.controls = new ControlsState(buffer, l.controls, sizes.controls);
   }
 
   static byteLength(sizes: StateSizes): number {
@@ -143,7 +175,13 @@ export class GateState {
     return state;
   }
 
+  /**
+   * Start-up values. The desk-controls region is emptied with the trading state ACTIVE and no live
+   * configuration published (= every control off); the gate then publishes its configuration
+   * (`initControls`, src/core/controls/evaluate.ts) before any decision.
+   */
   init(risk: RiskLimits): void {
+    this.controls.init(0);
     this.ctl.fill(0);
     this.ctl[Ctl.Armed] = 1;
     this.ctl[Ctl.LastLatencyHighEvent] = -Infinity;
