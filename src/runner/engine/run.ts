@@ -207,13 +207,17 @@ async function firstEventMs(path: string, cfg: RunnerConfig): Promise<number> {
   return 0;
 }
 
-/** Flattening rounds on virtual time: a full exit per open position, let the venue answer, back off, repeat. */
+/** Flattening rounds: a full exit per open position, let the venue answer, back off (virtual and, bounded, wall time), repeat. */
 async function flatten(engine: Engine, driver: ReplayDriver, cfg: RunnerConfig): Promise<void> {
   const rounds = Math.max(1, cfg.execution.exit_alert_after) + 1;
   for (let round = 0; round < rounds && !engine.allFlat(); round++) {
     await engine.flattenStep();
     await driver.settle(cfg.execution.ack_timeout_ms);
     if (engine.allFlat()) break;
-    await driver.advance(Math.min(cfg.execution.exit_retry_max_ms, cfg.execution.exit_retry_base_ms * 2 ** round));
+    const backoffMs = Math.min(cfg.execution.exit_retry_max_ms, cfg.execution.exit_retry_base_ms * 2 ** round);
+    await driver.advance(backoffMs);
+    // the gate's limits run on the wall clock (a throttle refills per real second) while a replay's
+    // clock runs ahead of it: wait for real too, bounded, before the next round
+    await new Promise((r) => setTimeout(r, Math.min(1000, backoffMs)));
   }
 }
