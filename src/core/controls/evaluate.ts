@@ -15,14 +15,22 @@
  *
  * Cost. Results are written into a reused `ControlsVerdict` (one per thread; numbers only, NaN = null),
  * so the allow path allocates nothing; denials allocate their small Denial and a CONTROL.DENY event.
- * Strings were hashed outside the lock (`controlsFacts`). Each rule is guarded at the call site by its
- * "on" flag; table lookups happen only for the throttles, exposure and reduce-only. With no control on
- * and the trading state ACTIVE the check is two word reads (plus one lookup for a reduce-only order,
- * §0's halt pass-through) and commit one flag test. test/core/controls/controls.bench.ts, check +
- * commit of an allowed order at 1000 orders/s, this 2-vCPU VM shared with other jobs (±50 % between
- * runs): off ≈ 25 ns; stateless rules ≈ 70–150 ns; + 4 buckets ≈ 170–480 ns; + exposure (a reservation
- * per allow) ≈ 430–570 ns; + dedupe ≈ 570–840 ns. Most of the stateful cost is cache misses in the
- * shared tables (the key indexes are Int32 for that reason, reservations are reused LIFO).
+ * Strings and the index keys' 30-bit hashes are computed outside the lock (`controlsFacts`). With no
+ * control on and the trading state ACTIVE the check is two word reads (plus one lookup for a
+ * reduce-only order, §0's halt pass-through) and commit one flag test. With controls on, the allow path
+ * is straight-line comparisons of numbers: one `gather` call reads the account and pair records into
+ * `v.reads`, one probe of the config's symbol table answers the lists and the qty limit, and the rule
+ * functions of rules.ts run only to build a denial. (Small helpers returning or taking doubles were the
+ * hidden cost before: once the compiler's inlining budget is spent, each such call allocates its
+ * number.) What remains is memory: the shared tables are touched at one random cache line per decision
+ * (the id index, shared by dedupe and reservations), the account and pair records, and sequential
+ * writes (dedupe ring, reservation record from a LIFO free stack); see state.ts.
+ * bench/controls.bench.ts measures check + commit per decision in a realistic steady state (4 accounts,
+ * 20 symbols, unique ids, post-trade outcomes settling reservations, ~6 000 remembered ids): on this
+ * shared 2-vCPU VM, off ≈ 30 ns, stateless rules ≈ 80 ns, everything on (the desk) ≈ 0.6–0.9 µs, most
+ * of it cache misses (a miss to memory costs 100–300 ns here); storing the answer for replay (second
+ * critical section) ≈ 0.2 µs more. test/core/controls/controls.bench.ts (hot tables, no post-trade
+ * traffic): everything on ≈ 0.4 µs.
  *
  * Decisions where the spec is silent (a desk's reading):
  * - "Controls on" (`ControlsConfig.anyOn`) = any list, limit, rate or dedupe configured. Then an
@@ -68,7 +76,6 @@ import {
   capacityDenial,
   duplicateDenial,
   marketAgeRule,
-  notionalPrice,
   openOrdersRule,
   orderNotionalRule,
   orderQtyRule,
@@ -137,6 +144,9 @@ export class ControlsVerdict {
   symMin = NaN;
   /** @internal the account and pair record fields the rules read (ControlsState.gather) */
   readonly reads = new RecordReads();
+  /** @internal the reservation the commit makes (ReservationAmounts): price and notional */
+  reservePrice = 0;
+  reserveNotional = 0;
 
   reset(): void {
     this.kind = V_PASS;
@@ -207,7 +217,7 @@ function denyWith(v: ControlsVerdict, f: ControlsFacts, d: Denial): ControlsVerd
 
 /** Controls off: parity, except §0's pass-through of a verified reduce-only order. */
 function offPassThrough(cfg: ControlsConfig, st: ControlsState, f: ControlsFacts, v: ControlsVerdict): void {
-  const pair = st.pairs.findPairH(f.accountKey, f.symKey, f.pairHash);
+  const pair = st.pairs.findPairF(f);
   v.pair = pair;
   v.reduceOnlyVerified = verifyReduceOnly(true, f.side, f.qty, st.pairs.positionQty(pair));
   v.passesHalts = v.reduceOnlyVerified && cfg.reduceOnlyPassesHalt;
@@ -252,7 +262,7 @@ export function checkControls(cfg: ControlsConfig, st: ControlsState, f: Control
 
   // 1. idempotency
   if (cfg.dedupeOn && f.idKey !== 0) {
-    const r = st.dedupe.findH(f.accountKey, f.idKey, f.idHash, nowMs, cfg.dedupeWindowMs);
+    const r = st.dedupe.findF(f, nowMs, cfg.dedupeWindowMs);
     if (r >= 0) return idempotencyHit(cfg, st, f, r, v);
     if (!st.dedupe.hasRoom(nowMs, cfg.dedupeWindowMs)) return dedupeFull(cfg, st, f, nowMs, v);
     v.rememberable = true;
@@ -265,8 +275,8 @@ export function checkControls(cfg: ControlsConfig, st: ControlsState, f: Control
   let acc = -1;
   let pair = -1;
   if (stateful || f.reduceOnly) {
-    pair = st.pairs.findPairH(f.accountKey, f.symKey, f.pairHash);
-    if (stateful) acc = st.accounts.findAccountH(f.accountKey, f.accountHash);
+    pair = st.pairs.findPairF(f);
+    if (stateful) acc = st.accounts.findAccountF(f);
     st.gather(acc, pair, reads);
   } else reads.posQty = 0;
   v.acc = acc;
@@ -429,25 +439,25 @@ export function commitControls(cfg: ControlsConfig, st: ControlsState, f: Contro
       // reservations exist for the exposure rules only (rule 7); with those off nothing reads them
       if (cfg.exposureOn) {
         if (!v.reduceOnlyVerified && st.reservations.canCreate()) {
-          const p = f.price > 0 ? f.price : f.mid > 0 ? f.mid : f.markPrice > 0 ? f.markPrice : 0; // notionalPrice, 0 = none
-          const notional = v.notional === v.notional ? v.notional : 0;
-          st.reservations.create(f.accountKey, f.idKey, f.idHash, f.clientOrderId, acc, pair, f.side, f.qty, p, notional, nowMs);
-          v.reservedUsdt = notional;
+          v.reservePrice = f.price > 0 ? f.price : f.mid > 0 ? f.mid : f.markPrice > 0 ? f.markPrice : 0; // notionalPrice, 0 = none
+          v.reserveNotional = v.notional === v.notional ? v.notional : 0;
+          st.reservations.create(f, v, acc, pair, nowMs);
+          v.reservedUsdt = v.reserveNotional;
         }
         st.gather(acc, pair, reads);
         nearAlerts(cfg, st, f, acc, pair, v);
       }
     }
   }
-  if (v.rememberable) v.dedupeRecord = st.dedupe.rememberH(f.accountKey, f.idKey, f.idHash, f.orderHash, nowMs);
+  if (v.rememberable) v.dedupeRecord = st.dedupe.rememberF(f, nowMs);
   if (!cfg.stateful) {
     setNoQuotas(v);
     return v;
   }
   if (v.acc < 0 || v.pair < 0) {
     // a rule-1 denial returned before the lookups, or the tables had no room
-    if (v.acc < 0) v.acc = st.accounts.findAccountH(f.accountKey, f.accountHash);
-    if (v.pair < 0) v.pair = st.pairs.findPairH(f.accountKey, f.symKey, f.pairHash);
+    if (v.acc < 0) v.acc = st.accounts.findAccountF(f);
+    if (v.pair < 0) v.pair = st.pairs.findPairF(f);
     st.gather(v.acc, v.pair, reads);
   }
   fillQuotas(cfg, f, nowMs, v);

@@ -103,12 +103,27 @@ export class KeyIndex {
 
   /** `find` with the key's keyHash computed already (outside the lock). */
   findH(k1: number, k2: number, h: number): number {
+    this.key[0] = k1;
+    this.key[1] = k2;
+    return this.findK(h);
+  }
+
+  /**
+   * The key of the next `findK` / `findLive`: the hot callers write it here rather than pass it, since a
+   * 53-bit key passed to a call the compiler did not inline is allocated as a number object each time.
+   */
+  readonly key = new Float64Array(2);
+
+  /** `find` of the key in `key` by its keyHash. */
+  findK(h: number): number {
     const s = this.s;
     const tagMask = ~this.recMask;
     const hh = h << 2;
     const tag = hh & tagMask;
     const ws = this.waysShift;
     const way = this.way;
+    const k1 = this.key[0];
+    const k2 = this.key[1];
     let at = hh >>> this.homeShift;
     for (;;) {
       const e = s[(at << ws) + way];
@@ -197,8 +212,10 @@ export class KeyIndex {
     return i >= count;
   }
 
-  /** `findH` for ring records: skips dead entries (and removes them: returns how many in `removed[0]`). */
-  findLive(k1: number, k2: number, h: number, head: number, count: number, ring: number, removed: Int32Array): number {
+  /** `findK` for ring records: skips dead entries (and removes them: adds how many to `removed[0]`). */
+  findLive(h: number, head: number, count: number, ring: number, removed: Int32Array): number {
+    const k1 = this.key[0];
+    const k2 = this.key[1];
     const s = this.s;
     const tagMask = ~this.recMask;
     const hh = h << 2;
@@ -228,7 +245,7 @@ export class KeyIndex {
     const s = this.s;
     const ws = this.waysShift;
     const way = this.way;
-    const perLine = 16 >> ws; // the home slot.s cache line
+    const perLine = 16 >> ws; // the home slot's cache line
     const first = this.home(h) & ~(perLine - 1);
     let n = 0;
     for (let at = first; at < first + perLine && at < this.slots; ) {

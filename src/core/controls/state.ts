@@ -29,12 +29,12 @@ import { bucketUsed, SIDE_BUY, SIDE_SELL } from './rules.ts';
  * | config           | Uint8   | configBytes                            | the live controls section (JSON, UTF-8)  |
  *
  * What a decision touches, with every control on: one index probe per table it looks up (the key's
- * 32-bit hash was computed outside the lock, in ControlsFacts; a miss reads no record), the account and
+ * 30-bit hash was computed outside the lock, in ControlsFacts; a miss reads no record), the account and
  * pair records, one reservation record (LIFO reuse: the one a post-trade outcome freed last, still in
  * cache), the next dedupe record in the ring, and the answer arena's write position. No string is
  * decoded on that path; the client_order_id is copied into its reservation record.
  *
- * Strings are interned as 53-bit hashes (symbolKey of src/core/state/symbol-table.ts): a collision
+ * Strings are interned as 53-bit hashes (symbolKey of src/shm/state/symbol-table.ts): a collision
  * (≈1e-8 at these sizes) can only merge two ids' state. Capacity is fixed; when a table is full:
  * - accounts / pairs: the least recently touched *idle* entry is evicted (flat, no live reservation, not
  *   touched for 60 s so its buckets are full again: nothing is lost; an account goes with its pairs,
@@ -417,6 +417,14 @@ export class AccountTable extends RecordTable {
     return this.idx.findH(key, 0, h);
   }
 
+  /** `findAccount` of a request's facts (accountKey, accountHash). */
+  findAccountF(f: { readonly accountKey: number; readonly accountHash: number }): number {
+    const idx = this.idx;
+    idx.key[0] = f.accountKey;
+    idx.key[1] = 0;
+    return idx.findK(f.accountHash);
+  }
+
   /** The account's record, created when absent; -1 when the table is full of non-idle accounts. */
   ensure(key: number, accountId: string, nowMs: number): number {
     const r = this.idx.find(key, 0);
@@ -503,6 +511,14 @@ export class PairTable extends RecordTable {
   /** `findPair` with keyHash(account key, symbol key) computed already (ControlsFacts.pairHash). */
   findPairH(accountKey: number, symKey: number, h: number): number {
     return this.idx.findH(accountKey, symKey, h);
+  }
+
+  /** `findPair` of a request's facts (accountKey, symKey, pairHash). */
+  findPairF(f: { readonly accountKey: number; readonly symKey: number; readonly pairHash: number }): number {
+    const idx = this.idx;
+    idx.key[0] = f.accountKey;
+    idx.key[1] = f.symKey;
+    return idx.findK(f.pairHash);
   }
 
   /** The pair's record, created when absent (under account record `acc`); -1 when full of non-idle pairs. */
@@ -606,6 +622,22 @@ export class PairTable extends RecordTable {
     this.accounts.addGross(acc, Math.abs(nc) - Math.abs(c));
     if ((q === 0) !== (nq === 0)) this.accounts.addPositionPair(acc, nq === 0 ? -1 : 1);
   }
+}
+
+/** The order a reservation is made for (ControlsFacts has these fields). */
+export interface ReservationOrder {
+  readonly accountKey: number;
+  readonly idKey: number;
+  readonly idHash: number;
+  readonly clientOrderId: string | null;
+  readonly side: number;
+  readonly qty: number;
+}
+
+/** The reservation's price and notional (the controls' verdict has these fields). */
+export interface ReservationAmounts {
+  readonly reservePrice: number;
+  readonly reserveNotional: number;
 }
 
 /** What an expired reservation was (for RESERVATION.EXPIRED). */
@@ -714,16 +746,25 @@ export class ReservationBook {
   }
 
   /**
-   * Stores a live reservation of `notional` (remaining qty × `price`) for account record `acc` and pair
-   * record `pair`. `idKey` 0 = anonymous (TTL only); `idHash` = keyHash(accountKey, idKey) (ControlsFacts).
-   * A keyed one replaces an ended record of the same key; if a *live* one holds the key (dedupe off and
-   * an id reused), the new one is stored unkeyed. Returns the record, or -1 when every record is live
-   * (the caller checked `canCreate`).
+   * Stores a live reservation of `a.reserveNotional` (remaining qty × `a.reservePrice`) of order `f` for
+   * account record `acc` and pair record `pair`. `f.idKey` 0 = anonymous (TTL only); `f.idHash` =
+   * keyHash(accountKey, idKey) (ControlsFacts). A keyed one replaces an ended record of the same key; if a
+   * *live* one holds the key (dedupe off and an id reused), the new one is stored unkeyed. Returns the
+   * record, or -1 when every record is live (the caller checked `canCreate`). (The numbers come in
+   * objects: passed as arguments to a call that is not inlined, each would be allocated.)
    */
-  create(accountKey: number, idKey: number, idHash: number, clientOrderId: string | null, acc: number, pair: number, side: number, qty: number, price: number, notional: number, nowMs: number): number {
+  create(f: ReservationOrder, a: ReservationAmounts, acc: number, pair: number, nowMs: number): number {
+    const accountKey = f.accountKey;
+    const idKey = f.idKey;
+    const idHash = f.idHash;
+    const clientOrderId = f.clientOrderId;
+    const side = f.side;
+    const notional = a.reserveNotional;
     let indexed = idKey !== 0;
     if (indexed) {
-      const old = this.idx.findH(accountKey, idKey, idHash);
+      this.idx.key[0] = accountKey;
+      this.idx.key[1] = idKey;
+      const old = this.idx.findK(idHash);
       if (old >= 0) {
         if (this.d[old * RS + R_STATE] === RES_ENDED) this.recycleEnded(old);
         else indexed = false;
@@ -745,8 +786,8 @@ export class ReservationBook {
     d[o + R_ACC] = acc;
     d[o + R_PAIR] = pair;
     d[o + R_SIDE] = side;
-    d[o + R_QTY] = qty;
-    d[o + R_PRICE] = price;
+    d[o + R_QTY] = f.qty;
+    d[o + R_PRICE] = a.reservePrice;
     d[o + R_NOTIONAL] = notional;
     d[o + R_FILLED] = 0;
     d[o + R_CREATED] = nowMs;
@@ -917,8 +958,8 @@ const decoder = new TextDecoder();
  * Expiry is amortised: `sweep` drops at most DEDUPE_SWEEP_PER_CALL expired ids from the head of the
  * ring, reading only the compact created times and leaving the index alone: an entry whose record left
  * the ring is dead, skipped and removed by the probes that meet it and by each insertion's cleaning of
- * the cache line it touches (KeyIndex.cleanLine), with a full cleaning when dead entries would fill
- * more than a quarter of the index (`C_DD_ENTRIES`). `find` treats an expired id it meets as absent
+ * the cache line it touches (KeyIndex.cleanLine), with a full cleaning when live and dead entries
+ * together would fill more than 3/4 of the index (`C_DD_ENTRIES`). `find` treats an expired id it meets as absent
  * (and drops its entry), so what a decision sees is exactly "remembered within the window".
  */
 export class DedupeMemory {
@@ -995,10 +1036,23 @@ export class DedupeMemory {
 
   /** `find` with keyHash(account key, id key) computed already (ControlsFacts.idHash). */
   findH(accountKey: number, idKey: number, h: number, nowMs: number, windowMs: number): number {
+    this.idx.key[0] = accountKey;
+    this.idx.key[1] = idKey;
+    return this.findK(h, nowMs, windowMs);
+  }
+
+  /** `find` of a request's facts (accountKey, idKey, idHash). */
+  findF(f: { readonly accountKey: number; readonly idKey: number; readonly idHash: number }, nowMs: number, windowMs: number): number {
+    this.idx.key[0] = f.accountKey;
+    this.idx.key[1] = f.idKey;
+    return this.findK(f.idHash, nowMs, windowMs);
+  }
+
+  private findK(h: number, nowMs: number, windowMs: number): number {
     const ctl = this.ctl;
     const removed = this.removed;
     removed[0] = 0;
-    const r = this.idx.findLive(accountKey, idKey, h, ctl[C_DD_HEAD], ctl[C_DD_COUNT], this.capacity, removed);
+    const r = this.idx.findLive(h, ctl[C_DD_HEAD] | 0, ctl[C_DD_COUNT] | 0, this.capacity, removed);
     ctl[C_DD_ENTRIES] -= removed[0];
     if (r < 0) return -1;
     if (this.d[r * DS + D_CREATED] + windowMs > nowMs) return r;
@@ -1038,12 +1092,22 @@ export class DedupeMemory {
 
   /** `remember` with keyHash(account key, id key) computed already (ControlsFacts.idHash). */
   rememberH(accountKey: number, idKey: number, h: number, orderHash: number, nowMs: number): number {
+    return this.rememberF({ accountKey, idKey, idHash: h, orderHash }, nowMs);
+  }
+
+  /** `remember` of a request's facts (accountKey, idKey, idHash, orderHash). */
+  rememberF(f: { readonly accountKey: number; readonly idKey: number; readonly idHash: number; readonly orderHash: number }, nowMs: number): number {
+    const accountKey = f.accountKey;
+    const idKey = f.idKey;
+    const h = f.idHash;
+    const orderHash = f.orderHash;
     const ctl = this.ctl;
-    const head = ctl[C_DD_HEAD];
-    const count = ctl[C_DD_COUNT];
-    // dead entries: those of the line this insertion touches anyway; all of them when they pile up
+    const head = ctl[C_DD_HEAD] | 0;
+    const count = ctl[C_DD_COUNT] | 0;
+    // dead entries: those of the line this insertion touches anyway (that keeps them at ~60 % of the live
+    // ones in steady state); all of them when the index would be more than 3/4 full
     ctl[C_DD_ENTRIES] -= this.idx.cleanLine(h, head, count, this.capacity);
-    if (ctl[C_DD_ENTRIES] - count > this.idx.slots >> 2) ctl[C_DD_ENTRIES] -= this.idx.cleanAll(head, count, this.capacity);
+    if (ctl[C_DD_ENTRIES] >= (this.idx.slots * 3) >> 2) ctl[C_DD_ENTRIES] -= this.idx.cleanAll(head, count, this.capacity);
     let r = (head + count) | 0;
     if (r >= this.capacity) r -= this.capacity;
     const o = r * DS;
