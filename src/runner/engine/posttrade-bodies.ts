@@ -1,6 +1,5 @@
 import type { FillEvent, RejectCode } from '../exchange/types.ts';
-import { failureBody, fillBody, type FailureCode, type OrderRef, type PosttradeBody } from '../logic/posttrade.ts';
-import { canonicalSymbol } from '../logic/request.ts';
+import { cancelBody, failureBody, fillBody, type FailureCode, type OrderRef, type PosttradeBody } from '../logic/posttrade.ts';
 import type { TrackedOrder } from './orders.ts';
 
 function ref(o: TrackedOrder, tsMs: number): OrderRef {
@@ -68,28 +67,14 @@ export function orderFailureBody(o: TrackedOrder, tsMs: number, code: FailureCod
  * so nothing is counted twice).
  */
 export function orderCancelBody(o: TrackedOrder, tsMs: number, why: string): PosttradeBody {
-  return {
-    ts: Math.floor(tsMs),
-    req_id: o.reqId,
-    cid: o.cid,
-    client_order_id: o.cid,
-    account_id: o.accountId,
-    order_id: o.orderId,
-    symbol: canonicalSymbol(o.symbol),
-    side: o.side,
-    action: o.action,
-    close: o.action === 'close',
-    reduceOnly: o.action === 'close',
-    type: o.type,
-    qty: o.qty,
-    price: o.price,
-    status: 'canceled',
+  return cancelBody({
+    ...ref(o, tsMs),
     filled: o.filled,
-    ...(o.filled > 0 ? { average: o.notional / o.filled, fees: o.fees, fee_currency: o.feeCurrency } : {}),
-    position_id: o.positionId,
-    reason: o.reason,
-    cancel_reason: why,
-  };
+    average: o.filled > 0 ? o.notional / o.filled : undefined,
+    fees: o.fees,
+    feeCurrency: o.feeCurrency,
+    cancelReason: why,
+  });
 }
 
 /** An order intent the gate was asked about and that never reached the venue (see `notSentBody`). */
@@ -114,25 +99,21 @@ export interface UnsentIntent {
  * and otherwise only stores it.
  */
 export function notSentBody(i: UnsentIntent, tsMs: number, why: string): PosttradeBody {
-  return {
-    ts: Math.floor(tsMs),
-    req_id: i.reqId,
+  return cancelBody({
+    tsMs,
+    reqId: i.reqId,
     cid: i.cid,
-    client_order_id: i.cid,
-    account_id: i.accountId,
-    order_id: null,
-    symbol: canonicalSymbol(i.symbol),
+    accountId: i.accountId,
+    orderId: null,
+    symbol: i.symbol,
     side: i.side,
     action: i.action,
-    close: i.action === 'close',
-    reduceOnly: i.action === 'close',
     type: i.type,
     qty: i.qty,
     price: i.price,
-    status: 'canceled',
-    filled: 0,
-    position_id: null,
+    positionId: null,
     reason: i.reason,
-    cancel_reason: `not_sent:${why}`,
-  };
+    filled: 0,
+    cancelReason: `not_sent:${why}`,
+  });
 }

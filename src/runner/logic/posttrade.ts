@@ -78,6 +78,28 @@ function orderFields(r: OrderRef): PosttradeBody {
   };
 }
 
+/** An order that ended cancelled (`filled` cumulative; `average`, `fees`, `feeCurrency` when it filled). */
+export interface CancelReport extends OrderRef {
+  filled: number;
+  average?: number;
+  fees?: number;
+  feeCurrency?: string;
+  cancelReason: string;
+}
+
+/** The final `status: canceled` record of an order: the gate ends its reservation on it. */
+export function cancelBody(r: CancelReport): PosttradeBody {
+  return {
+    ...orderFields(r),
+    status: 'canceled',
+    filled: r.filled,
+    ...(r.filled > 0 ? { average: r.average, fees: r.fees, fee_currency: r.feeCurrency } : {}),
+    position_id: r.positionId,
+    reason: r.reason,
+    cancel_reason: r.cancelReason,
+  };
+}
+
 /** Fill quantities are compared with a relative tolerance: lot arithmetic leaves binary noise. */
 function isComplete(filled: number, qty: number): boolean {
   return filled >= qty * (1 - 1e-9);
