@@ -30,7 +30,8 @@
  * 80 pairs with positions).
  */
 import os from 'node:os';
-import { Bench, type Fn, type FnReturnedObject, type Task } from 'tinybench';
+import type { Task } from 'tinybench';
+import { newBench, perItem } from './tinybench-setup.ts';
 import { loadConfig, PACKAGE_ROOT } from '../src/config/load.ts';
 import { buildControlsConfig, NO_CONTROLS, type ControlsConfig } from '../src/core/controls/config.ts';
 import { applyPosttradeToControls, checkControls, commitControls, ControlsVerdict, storeAnswer, V_DENY, V_PASS, V_REPLAY } from '../src/core/controls/evaluate.ts';
@@ -512,35 +513,8 @@ if (ONLY !== null) specs = specs.filter((s) => s.name.includes(ONLY));
 // ---------------------------------------------------------------------------------------------------
 // running
 
-function makeBench(): Bench {
-  return new Bench({
-    name: 'aurora-controls',
-    timestampProvider: 'hrtimeNow',
-    subtractTimerOverhead: true,
-    throws: true,
-    time: BUDGET.time,
-    warmupTime: BUDGET.warmupTime,
-    iterations: 64,
-    warmupIterations: 16,
-  });
-}
-
-const bench = makeBench();
-for (const s of specs) {
-  const n = s.batch;
-  const inner = s.fn;
-  const now = bench.now;
-  const fn: Fn =
-    n === 1
-      ? inner
-      : () => {
-          const t0 = now();
-          inner();
-          const elapsed = now() - t0;
-          return { overriddenDuration: elapsed / n, overriddenIterationCost: elapsed } satisfies FnReturnedObject;
-        };
-  bench.add(s.name, fn, { beforeAll: s.prime, beforeEach: s.beforeEach, afterEach: s.afterEach });
-}
+const bench = newBench('aurora-controls', BUDGET.time, BUDGET.warmupTime, 64, 16);
+for (const s of specs) bench.add(s.name, perItem(bench.now, s.fn, s.batch), { beforeAll: s.prime, beforeEach: s.beforeEach, afterEach: s.afterEach });
 
 progress(`controls.bench: ${QUICK ? 'quick' : 'full'} run, ${BUDGET.time} ms per task (+${BUDGET.warmupTime} ms warm-up), node ${process.version}, ${os.cpus()[0]?.model ?? '?'} × ${os.availableParallelism()}`);
 const medians = new Map<string, number>();

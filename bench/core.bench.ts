@@ -19,7 +19,8 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Bench, type Fn, type FnReturnedObject, type HookMode, type Task } from 'tinybench';
+import type { Bench, HookMode, Task } from 'tinybench';
+import { newBench, perItem } from './tinybench-setup.ts';
 import { loadConfig, PACKAGE_ROOT } from '../src/config/load.ts';
 import { antiChurn } from '../src/core/anti-churn.ts';
 import type { CoreConfig } from '../src/core/config.ts';
@@ -516,19 +517,6 @@ interface Row {
 
 const ms2ns = (ms: number) => ms * 1e6;
 
-function makeBench(time: number, warmupTime: number, iterations: number, warmupIterations: number): Bench {
-  return new Bench({
-    name: 'aurora-core',
-    timestampProvider: 'hrtimeNow',
-    subtractTimerOverhead: true,
-    throws: true,
-    time,
-    warmupTime,
-    iterations,
-    warmupIterations,
-  });
-}
-
 function addTask(bench: Bench, s: Spec): void {
   const phaseEnd = (mode?: HookMode) => {
     const problem = s.check();
@@ -536,16 +524,9 @@ function addTask(bench: Bench, s: Spec): void {
   };
   const n = s.batch ?? 1;
   const inner = s.fn;
-  const now = bench.now;
-  const fn: Fn =
-    n === 1
-      ? inner
-      : () => {
-          const t0 = now();
-          for (let i = 0; i < n; i++) inner();
-          const elapsed = now() - t0;
-          return { overriddenDuration: elapsed / n, overriddenIterationCost: elapsed } satisfies FnReturnedObject;
-        };
+  const fn = perItem(bench.now, n === 1 ? inner : () => {
+    for (let i = 0; i < n; i++) inner();
+  }, n);
   bench.add(s.name, fn, {
     beforeAll: s.prime ? () => s.prime!() : undefined,
     beforeEach: s.beforeEach,
@@ -628,9 +609,9 @@ function main(): void {
 
   const coreSpecs = specs.filter((s) => s.group === 'core');
   const diagSpecs = specs.filter((s) => s.group === 'diag');
-  const bench = makeBench(BUDGET.time, BUDGET.warmupTime, 64, 16);
+  const bench = newBench('aurora-core', BUDGET.time, BUDGET.warmupTime, 64, 16);
   // the idle-expiry diagnostic costs milliseconds per call plus a ring refill: few iterations
-  const diagBench = makeBench(BUDGET.diagTime, BUDGET.diagTime / 2, QUICK ? 10 : 30, 5);
+  const diagBench = newBench('aurora-core', BUDGET.diagTime, BUDGET.diagTime / 2, QUICK ? 10 : 30, 5);
   const timerOverheadNs = ms2ns(bench.timerOverhead ?? 0);
   progress(`timer: ${bench.timestampProvider.name}, calibrated overhead ${timerOverheadNs.toFixed(1)} ns subtracted from each sample`);
 
